@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# make demo: start ossemu on loopback with a sample bucket, seed it, and
+# mount it at ./mnt when the ossfuse binary exists. `make demo-stop` undoes it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+state=.demo
+addr=${OSSFUSE_DEMO_ADDR:-127.0.0.1:9090}
+bucket=demo
+mnt=$PWD/mnt
+
+stop() {
+  if mountpoint -q "$mnt" 2>/dev/null; then umount "$mnt" || fusermount3 -u "$mnt" || true; fi
+  if [ -f "$state/ossemu.pid" ]; then
+    kill "$(cat "$state/ossemu.pid")" 2>/dev/null || true
+    rm -f "$state/ossemu.pid"
+  fi
+  echo "demo stopped (objects kept in $state/data; 'make clean' removes them)"
+}
+
+put() { # put KEY [CONTENT-TYPE] < body
+  curl -fsS -X PUT --data-binary @- -H "Content-Type: ${2:-text/plain}" "http://$addr/$bucket/$1" >/dev/null
+}
+
+start() {
+  if [ -f "$state/ossemu.pid" ] && kill -0 "$(cat "$state/ossemu.pid")" 2>/dev/null; then
+    echo "the demo is already running; 'make demo-stop' stops it"; exit 0
+  fi
+  mkdir -p "$state"
+  bin/ossemu --addr "$addr" --bucket "$bucket" --data-dir "$state/data" >"$state/ossemu.log" 2>&1 &
+  echo $! >"$state/ossemu.pid"
+  for _ in $(seq 50); do grep -q listening "$state/ossemu.log" && break; sleep 0.1; done
+  grep -q listening "$state/ossemu.log" || { cat "$state/ossemu.log"; stop; exit 1; }
+  echo "ossemu: $(cat "$state/ossemu.log")  (bucket '$bucket', data in $state/data)"
+
+  echo "Welcome to ossfuse. These objects live in an OSS bucket served by ossemu." | put README.txt
+  printf 'line 1\nline 2\n' | put logs/app.log
+  echo '{"hello": "world"}' | put data/sample.json application/json
+  : | put empty-dir/ application/x-directory
+  head -c 1048576 /dev/urandom | put data/random.bin application/octet-stream
+
+  if [ -x bin/ossfuse ]; then
+    mkdir -p "$mnt"
+    bin/ossfuse "$bucket" "$mnt" -o "endpoint=http://$addr"
+    echo "mounted at $mnt — try: ls -la $mnt; cat $mnt/README.txt"
+  else
+    echo "The filesystem binary is not built yet, so nothing is mounted; try the API:"
+    echo "  curl 'http://$addr/$bucket/?list-type=2&delimiter=/'"
+    echo "  curl http://$addr/$bucket/README.txt"
+    echo "  curl http://$addr/_ossemu/stats"
+  fi
+  echo "stop with: make demo-stop"
+}
+
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
