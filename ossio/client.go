@@ -101,6 +101,7 @@ type GetRequest struct {
 	Key string
 	// Offset and Length select a range; Length < 0 means "to the end".
 	// Offset 0 with Length < 0 reads the whole object without a Range header.
+	// Length 0 is rejected with ErrInvalidRequest (HTTP has no empty range).
 	Offset int64
 	Length int64
 	// IfMatch makes the read fail with ErrPreconditionFailed when the
@@ -151,7 +152,10 @@ type ListPage struct {
 
 // PutRequest uploads a whole object.
 type PutRequest struct {
-	Key  string
+	Key string
+	// Body is streamed to OSS. Only an io.ReadSeeker can be sent again, so
+	// only then does the client retry the request after a transient failure
+	// (it rewinds to the position Body had when the call started).
 	Body io.Reader
 	// Size is the length of Body, or -1 when unknown (chunked upload).
 	Size        int64
@@ -174,8 +178,10 @@ type PutResult struct {
 type AppendRequest struct {
 	Key      string
 	Position int64
-	Body     io.Reader
-	Size     int64
+	// Body is streamed; as for PutRequest, only an io.ReadSeeker is retried,
+	// and only after failures that prove the append did not happen.
+	Body io.Reader
+	Size int64
 	// ContentType and Meta apply only when the append creates the object.
 	ContentType string
 	Meta        map[string]string
@@ -232,8 +238,10 @@ type UploadPartRequest struct {
 	Key      string
 	UploadID string
 	Number   int
-	Body     io.Reader
-	Size     int64
+	// Body is streamed; as for PutRequest, only an io.ReadSeeker is retried.
+	Body io.Reader
+	// Size is the length of Body, or -1 when unknown (chunked upload).
+	Size int64
 }
 
 // UploadPartCopyRequest fills part Number with bytes [Offset, Offset+Length)
@@ -253,8 +261,10 @@ type UploadPartCopyRequest struct {
 type Part struct {
 	Number int
 	ETag   string
-	Size   int64
-	CRC64  uint64
+	// Size is -1 when unknown: an UploadPart of unknown size, or an
+	// UploadPartCopy of a whole source.
+	Size  int64
+	CRC64 uint64
 }
 
 // CompleteMultipartRequest assembles Parts (any order; sent ascending).

@@ -1,0 +1,172 @@
+package ossio
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/retry"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/transport"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultConnectTimeout   = 10 * time.Second
+	DefaultReadWriteTimeout = 60 * time.Second
+	DefaultMaxAttempts      = retry.DefaultMaxAttempts
+	DefaultMaxConnections   = 64
+)
+
+// Config describes how to reach one bucket.
+type Config struct {
+	// Endpoint is a URL ("http://127.0.0.1:9000") or a bare host[:port]
+	// ("oss-cn-hangzhou.aliyuncs.com"); a bare host means https.
+	Endpoint string
+	// Region is the region ID, e.g. "cn-hangzhou"; required to sign with V4.
+	Region string
+	// Bucket is the bucket every call of the Client addresses.
+	Bucket string
+	// SignatureV1 signs requests with OSS signature version 1 instead of V4.
+	SignatureV1 bool
+	// PathStyle addresses the bucket as endpoint/bucket/key instead of
+	// bucket.endpoint/key. The SDK switches to it by itself for IP endpoints.
+	PathStyle bool
+	// Credentials signs requests; nil means anonymous access.
+	Credentials credentials.CredentialsProvider
+	// ConnectTimeout bounds dialling and the TLS handshake; zero means
+	// DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// ReadWriteTimeout is how long a connection may sit without reading or
+	// writing a byte; zero means DefaultReadWriteTimeout.
+	ReadWriteTimeout time.Duration
+	// MaxAttempts is the number of attempts per request made by the SDK's
+	// standard retryer; zero means DefaultMaxAttempts, 1 disables retries.
+	MaxAttempts int
+	// MaxConnections caps the connections to the bucket's host and sizes the
+	// idle pool alike, so parallel ranged reads reuse their connections;
+	// zero means DefaultMaxConnections.
+	MaxConnections int
+	// InsecureSkipVerify disables TLS certificate verification.
+	InsecureSkipVerify bool
+	// HTTPClient replaces the HTTP client New builds (tests). The timeouts,
+	// MaxConnections and InsecureSkipVerify then do not apply.
+	HTTPClient *http.Client
+	// UserAgent is appended to the SDK's User-Agent.
+	UserAgent string
+}
+
+// New validates cfg and returns a Client on the official OSS SDK.
+func New(cfg Config) (Client, error) {
+	if !oss.IsValidBucketName(&cfg.Bucket) {
+		return nil, fmt.Errorf("ossio: invalid bucket name %q", cfg.Bucket)
+	}
+	host, plainHTTP, err := parseEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Region != "" && !oss.IsValidRegion(cfg.Region) {
+		return nil, fmt.Errorf("ossio: invalid region %q", cfg.Region)
+	}
+	creds := cfg.Credentials
+	if creds == nil {
+		// The SDK dereferences the provider on every request; anonymous
+		// access needs its explicit marker type.
+		creds = credentials.NewAnonymousCredentialsProvider()
+	}
+	_, anonymous := creds.(*credentials.AnonymousCredentialsProvider)
+	if !cfg.SignatureV1 && !anonymous && cfg.Region == "" {
+		return nil, errors.New("ossio: signature V4 needs a region")
+	}
+	if cfg.MaxAttempts < 0 || cfg.MaxConnections < 0 ||
+		cfg.ConnectTimeout < 0 || cfg.ReadWriteTimeout < 0 {
+		return nil, errors.New("ossio: negative timeout, attempt or connection count")
+	}
+	attempts := orDefault(cfg.MaxAttempts, DefaultMaxAttempts)
+
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = newHTTPClient(cfg)
+	}
+	base := retry.NewStandard(func(o *retry.RetryOptions) { o.MaxAttempts = attempts })
+	sdkCfg := oss.LoadDefaultConfig().
+		WithEndpoint(host).
+		WithDisableSSL(plainHTTP).
+		WithRegion(cfg.Region).
+		WithCredentialsProvider(creds).
+		WithUsePathStyle(cfg.PathStyle).
+		WithRetryer(base).
+		WithRetryMaxAttempts(attempts).
+		WithHttpClient(hc).
+		// Go's transport asks for gzip on non-range GETs by itself; OSS then
+		// compresses text objects and drops ETag and Content-Length. Asking
+		// for identity also covers an injected HTTPClient.
+		WithDefaultRequestHeaders(map[string]string{"Accept-Encoding": "identity"})
+	if cfg.SignatureV1 {
+		sdkCfg = sdkCfg.WithSignatureVersion(oss.SignatureVersionV1)
+	} else {
+		sdkCfg = sdkCfg.WithSignatureVersion(oss.SignatureVersionV4)
+	}
+	if cfg.UserAgent != "" {
+		sdkCfg = sdkCfg.WithUserAgent(cfg.UserAgent)
+	}
+	return newSDKClient(oss.NewClient(sdkCfg), cfg.Bucket, base), nil
+}
+
+// parseEndpoint splits an endpoint into the host[:port] the SDK wants and
+// whether it is plain http. The SDK itself would accept any string and fail
+// on the first request; we reject malformed endpoints up front.
+func parseEndpoint(endpoint string) (host string, plainHTTP bool, err error) {
+	s := strings.TrimSpace(endpoint)
+	if s == "" {
+		return "", false, errors.New("ossio: empty endpoint")
+	}
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", false, fmt.Errorf("ossio: invalid endpoint %q: %w", endpoint, err)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch {
+	case scheme != "http" && scheme != "https":
+		return "", false, fmt.Errorf("ossio: endpoint %q: scheme must be http or https", endpoint)
+	case u.Host == "" || u.Hostname() == "":
+		return "", false, fmt.Errorf("ossio: endpoint %q has no host", endpoint)
+	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return "", false, fmt.Errorf("ossio: endpoint %q must be scheme://host[:port] only", endpoint)
+	}
+	return u.Host, scheme == "http", nil
+}
+
+// newHTTPClient builds the SDK's own HTTP client (its dialer enforces the
+// read/write timeout per connection) and adjusts what the SDK's Config
+// cannot: the SDK keeps only 10 idle connections per host, so a burst of
+// parallel ranged GETs would close and re-dial most of its connections.
+func newHTTPClient(cfg Config) *http.Client {
+	connect := orDefault(cfg.ConnectTimeout, DefaultConnectTimeout)
+	readWrite := orDefault(cfg.ReadWriteTimeout, DefaultReadWriteTimeout)
+	conns := orDefault(cfg.MaxConnections, DefaultMaxConnections)
+	tcfg := &transport.Config{ConnectTimeout: &connect, ReadWriteTimeout: &readWrite}
+	return transport.NewHttpClient(tcfg,
+		transport.MaxConnections(conns),
+		transport.InsecureSkipVerify(cfg.InsecureSkipVerify),
+		func(t *http.Transport) {
+			t.MaxIdleConnsPerHost = conns
+			t.DisableCompression = true
+		})
+}
+
+// orDefault returns v, or def when v is zero.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
