@@ -5,8 +5,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // query is a parsed query string. It decodes as the SDK's signers do ('+'
@@ -46,19 +48,27 @@ func (q query) get(name string) string {
 func unescapePath(p string) (string, error) { return url.PathUnescape(p) }
 
 // countingWriter counts the body bytes of a response.
+// It also stamps x-oss-server-time, the milliseconds OSS spent before
+// answering, as the headers go out.
 type countingWriter struct {
 	http.ResponseWriter
+	start       time.Time
 	n           int64
 	wroteHeader bool
 }
 
 func (w *countingWriter) WriteHeader(status int) {
-	w.wroteHeader = true
+	if !w.wroteHeader {
+		w.wroteHeader = true
+		w.Header().Set("x-oss-server-time", strconv.FormatInt(time.Since(w.start).Milliseconds(), 10))
+	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
 func (w *countingWriter) Write(p []byte) (int, error) {
-	w.wroteHeader = true
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
 	n, err := w.ResponseWriter.Write(p)
 	w.n += int64(n)
 	return n, err

@@ -50,6 +50,8 @@ type Server struct {
 	stats  *statsRecorder
 	faults *faultInjector
 	seq    atomic.Uint64
+	// handlers maps an operation name to its handler.
+	handlers map[string]func(*call) *apiError
 
 	mu      sync.RWMutex
 	buckets map[string]*bucket // GUARDED_BY(mu)
@@ -68,6 +70,7 @@ func New(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.handlers = s.handlerTable()
 	s.auth = newAuthenticator(opts.Credentials, s.region, s.now)
 	if err := opts.Faults.Validate(); err != nil {
 		return nil, err
@@ -171,13 +174,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{r: r, requestID: s.newRequestID()}
-	cw := &countingWriter{ResponseWriter: w}
+	cw := &countingWriter{ResponseWriter: w, start: time.Now()}
 	c.w = cw
 	h := w.Header()
 	h.Set("Server", "AliyunOSS")
 	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 	h.Set("x-oss-request-id", c.requestID)
-	start := time.Now()
 
 	var body *countingReader
 	if r.Body != nil {
@@ -204,9 +206,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.finish(c, cw, body, err)
 		return
 	}
-	err := s.dispatch(c)
-	h.Set("x-oss-server-time", fmt.Sprint(time.Since(start).Milliseconds()))
-	s.finish(c, cw, body, err)
+	s.finish(c, cw, body, s.handlers[c.op](c))
 }
 
 // finish writes err (if any) and records the request in the stats.
@@ -367,9 +367,9 @@ func bucketOperation(method string, q query) string {
 	return ""
 }
 
-// dispatch runs the handler of c.op.
-func (s *Server) dispatch(c *call) *apiError {
-	handlers := map[string]func(*call) *apiError{
+// handlerTable maps each operation to its handler.
+func (s *Server) handlerTable() map[string]func(*call) *apiError {
+	return map[string]func(*call) *apiError{
 		"ListBuckets":             s.listBuckets,
 		"PutBucket":               s.putBucket,
 		"DeleteBucket":            s.deleteBucket,
@@ -396,5 +396,4 @@ func (s *Server) dispatch(c *call) *apiError {
 		"AbortMultipartUpload":    s.abortUpload,
 		"ListParts":               s.listParts,
 	}
-	return handlers[c.op](c)
 }
