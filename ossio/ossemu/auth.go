@@ -273,10 +273,10 @@ func (a *authenticator) verifyV1Header(s *signedRequest, credential string) *api
 	if err != nil {
 		return err
 	}
-	// Browsers cannot set Date, so x-oss-date stands in for the time check;
-	// the Date slot of the string to sign still holds the Date header.
-	date := s.r.Header.Get("Date")
-	timeHeader := date
+	// Browsers cannot set Date, so clients such as ali-oss send only
+	// x-oss-date; its value then fills the Date slot of the string to sign
+	// (and, being an x-oss-* header, also appears among the signed headers).
+	timeHeader := s.r.Header.Get("Date")
 	if timeHeader == "" {
 		timeHeader = s.r.Header.Get("x-oss-date")
 	}
@@ -287,7 +287,7 @@ func (a *authenticator) verifyV1Header(s *signedRequest, credential string) *api
 	if err := a.checkClockSkew(timeHeader, t); err != nil {
 		return err
 	}
-	return checkV1Signature(cred, signature, v1StringToSign(s, date))
+	return checkV1Signature(cred, signature, v1StringToSign(s, timeHeader))
 }
 
 // verifyV1Query checks a V1 presigned URL.

@@ -2,6 +2,9 @@ package ossemu
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -693,4 +696,26 @@ func sdkEscapePath(key string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestAuthV1WithoutDateHeader pins what ali-oss does: it sends no Date,
+// only x-oss-date, and signs that value in the Date slot (as well as among
+// the x-oss-* headers).
+func TestAuthV1WithoutDateHeader(t *testing.T) {
+	const date = "Wed, 28 Dec 2022 10:27:41 GMT"
+	stringToSign := "PUT\n\ntext/plain\n" + date + "\nx-oss-date:" + date + "\n/examplebucket/nelson"
+	mac := hmac.New(sha1.New, []byte("sk"))
+	mac.Write([]byte(stringToSign))
+	sig := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	base := authCase{
+		now: v1Vector1Time, method: "PUT", target: "/nelson", bucket: "examplebucket", key: "nelson",
+		headers: h("Content-Type", "text/plain", "x-oss-date", date, "Authorization", "OSS ak:"+sig),
+	}
+	t.Run("accepted", base.run)
+	emptySlot := base
+	mac = hmac.New(sha1.New, []byte("sk"))
+	mac.Write([]byte("PUT\n\ntext/plain\n\nx-oss-date:" + date + "\n/examplebucket/nelson"))
+	emptySlot.headers = h("Content-Type", "text/plain", "x-oss-date", date, "Authorization", "OSS ak:"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	emptySlot.wantCode = "SignatureDoesNotMatch"
+	t.Run("empty date slot rejected", emptySlot.run)
 }
