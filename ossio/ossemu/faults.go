@@ -155,7 +155,7 @@ func (fi *faultInjector) before(c *call) *apiError {
 	fi.stats.injected()
 	switch code {
 	case "drop":
-		fi.stats.record(c.op, 0, 0, "InjectedDrop")
+		fi.stats.request(c.op, "InjectedDrop")
 		panic(http.ErrAbortHandler)
 	case "truncate":
 		cw := c.w.(*countingWriter)

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -47,20 +46,32 @@ func (q query) get(name string) string {
 
 func unescapePath(p string) (string, error) { return url.PathUnescape(p) }
 
-// countingWriter counts the body bytes of a response.
-// It also stamps x-oss-server-time, the milliseconds OSS spent before
-// answering, as the headers go out.
+// countingWriter records its request in the stats as the response
+// happens: the request (with its error code) when the header goes out, the
+// body bytes before they are written. It also stamps x-oss-server-time, the
+// milliseconds OSS spent before answering.
 type countingWriter struct {
 	http.ResponseWriter
 	start       time.Time
-	n           int64
+	stats       *statsRecorder
+	c           *call
 	wroteHeader bool
+	counted     bool
+}
+
+// count records the request once.
+func (w *countingWriter) count() {
+	if !w.counted {
+		w.counted = true
+		w.stats.request(w.c.op, w.c.errCode)
+	}
 }
 
 func (w *countingWriter) WriteHeader(status int) {
 	if !w.wroteHeader {
 		w.wroteHeader = true
 		w.Header().Set("x-oss-server-time", strconv.FormatInt(time.Since(w.start).Milliseconds(), 10))
+		w.count()
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
@@ -69,22 +80,28 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
+	w.stats.bytes(w.c.op, 0, int64(len(p)))
 	n, err := w.ResponseWriter.Write(p)
-	w.n += int64(n)
+	if n < len(p) {
+		w.stats.bytes(w.c.op, 0, int64(n-len(p)))
+	}
 	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection (hijack, flush).
 func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// countingReader counts the body bytes of a request.
+// countingReader counts the body bytes of a request as they are read.
 type countingReader struct {
 	io.ReadCloser
-	n atomic.Int64
+	stats *statsRecorder
+	c     *call
 }
 
 func (r *countingReader) Read(p []byte) (int, error) {
 	n, err := r.ReadCloser.Read(p)
-	r.n.Add(int64(n))
+	if n > 0 {
+		r.stats.bytes(r.c.op, int64(n), 0)
+	}
 	return n, err
 }

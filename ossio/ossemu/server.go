@@ -165,6 +165,8 @@ type call struct {
 	key        string
 	query      query
 	bucket     *bucket // nil when bucketName names no bucket
+	// errCode is the OSS error code of the response, once one is chosen.
+	errCode string
 }
 
 // ServeHTTP serves one OSS request.
@@ -173,65 +175,54 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(w, r)
 		return
 	}
-	c := &call{r: r, requestID: s.newRequestID()}
-	cw := &countingWriter{ResponseWriter: w, start: time.Now()}
-	c.w = cw
+	c := &call{r: r, requestID: s.newRequestID(), op: "Unknown"}
+	c.w = &countingWriter{ResponseWriter: w, start: time.Now(), stats: s.stats, c: c}
 	h := w.Header()
 	h.Set("Server", "AliyunOSS")
 	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 	h.Set("x-oss-request-id", c.requestID)
-
-	var body *countingReader
 	if r.Body != nil {
-		body = &countingReader{ReadCloser: r.Body}
-		r.Body = body
+		r.Body = &countingReader{ReadCloser: r.Body, stats: s.stats, c: c}
 	}
+	s.finish(c, s.serve(c))
+}
+
+// serve routes, authenticates and runs one request.
+func (s *Server) serve(c *call) *apiError {
 	if err := s.route(c); err != nil {
-		c.op = "Unknown"
-		s.finish(c, cw, body, err)
-		return
+		return err
 	}
 	if err := s.faults.before(c); err != nil {
-		s.finish(c, cw, body, err)
-		return
+		return err
 	}
 	if c.bucketName != "" {
 		c.bucket = s.bucket(c.bucketName)
 		if c.bucket == nil && c.op != "PutBucket" {
-			s.finish(c, cw, body, errNoSuchBucket(c.bucketName))
-			return
+			return errNoSuchBucket(c.bucketName)
 		}
 	}
-	if err := s.auth.authenticate(r, c.bucketName, c.key); err != nil {
-		s.finish(c, cw, body, err)
-		return
+	if err := s.auth.authenticate(c.r, c.bucketName, c.key); err != nil {
+		return err
 	}
-	s.finish(c, cw, body, s.handlers[c.op](c))
+	return s.handlers[c.op](c)
 }
 
-// finish writes err (if any) and records the request in the stats.
-func (s *Server) finish(c *call, cw *countingWriter, body *countingReader, err *apiError) {
+// finish sends err, if any. The request itself was counted when its
+// response header went out (see countingWriter), so that a client holding
+// its answer always finds its request in the stats.
+func (s *Server) finish(c *call, err *apiError) {
+	cw := c.w.(*countingWriter)
 	if err != nil {
 		if cw.wroteHeader {
 			// The response is under way: the only honest signal left is to
 			// cut the connection so the client sees a truncated body.
-			s.stats.record(c.op, bodyBytes(body), cw.n, err.Code)
+			s.stats.failed(err.Code)
 			panic(http.ErrAbortHandler)
 		}
+		c.errCode = err.Code
 		writeError(cw, c.r, c.requestID, err)
 	}
-	code := ""
-	if err != nil {
-		code = err.Code
-	}
-	s.stats.record(c.op, bodyBytes(body), cw.n, code)
-}
-
-func bodyBytes(b *countingReader) int64 {
-	if b == nil {
-		return 0
-	}
-	return b.n.Load()
+	cw.count() // a handler that wrote nothing still was a request
 }
 
 // route finds the bucket, key and operation of c.r.
@@ -253,8 +244,8 @@ func (s *Server) route(c *call) *apiError {
 		rest := strings.TrimPrefix(path, "/")
 		c.bucketName, c.key, _ = strings.Cut(rest, "/")
 	}
-	c.op = operation(r.Method, c.bucketName, c.key, q, r.Header)
-	if c.op == "" {
+	if c.op = operation(r.Method, c.bucketName, c.key, q, r.Header); c.op == "" {
+		c.op = "Unknown"
 		return errorf(405, "MethodNotAllowed", "0016-00000002", "The specified method is not allowed against this resource.")
 	}
 	return nil

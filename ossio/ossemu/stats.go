@@ -51,20 +51,34 @@ func (r *statsRecorder) reset() {
 	}
 }
 
-func (r *statsRecorder) record(op string, in, out int64, code string) {
+// request counts one request of op; code is its error code, if it failed.
+func (r *statsRecorder) request(op, code string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.s.Requests[op]++
-	r.s.BytesIn += in
-	r.s.BytesOut += out
-	if in > 0 {
-		r.s.BytesInByOp[op] += in
-	}
-	if out > 0 {
-		r.s.BytesOutByOp[op] += out
-	}
 	if code != "" {
 		r.s.Errors[code]++
+	}
+}
+
+// failed counts an error found after the response had started.
+func (r *statsRecorder) failed(code string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.s.Errors[code]++
+}
+
+// bytes adds body bytes moved for op (negative to take back a short write).
+func (r *statsRecorder) bytes(op string, in, out int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.s.BytesIn += in
+	r.s.BytesOut += out
+	if in != 0 {
+		r.s.BytesInByOp[op] += in
+	}
+	if out != 0 {
+		r.s.BytesOutByOp[op] += out
 	}
 }
 
