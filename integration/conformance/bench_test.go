@@ -8,20 +8,29 @@ import (
 	"testing"
 
 	"github.com/ossfuse/ossfuse/ossio"
+	"github.com/ossfuse/ossfuse/ossio/ossemu"
 )
 
 // BenchmarkRangedGet8MiB8InFlight reads a 256 MiB object of the in-memory
 // emulator as 8 MiB ranged GETs through ossio, 8 in flight, the way ossfuse
 // reads a large file sequentially. `go test -bench RangedGet` prints MB/s.
 // It measures; it asserts nothing about time.
-func BenchmarkRangedGet8MiB8InFlight(b *testing.B) {
+func BenchmarkRangedGet8MiB8InFlight(b *testing.B) { benchRangedGets(b, newEnv(b)) }
+
+// BenchmarkRangedGet8MiB8InFlightDirStore is the same read from the
+// directory store, which streams each range from the object's file.
+func BenchmarkRangedGet8MiB8InFlightDirStore(b *testing.B) {
+	dir := b.TempDir()
+	benchRangedGets(b, newEnv(b, withEmulator(func(o *ossemu.Options) { o.DataDir = dir })))
+}
+
+func benchRangedGets(b *testing.B, e *env) {
 	const (
 		objectSize = 256 << 20
 		rangeSize  = 8 << 20
 		inFlight   = 8
 		ranges     = objectSize / rangeSize
 	)
-	e := newEnv(b)
 	data := content(99, objectSize)
 	if _, err := e.Client.PutObject(ctxT(b), ossio.PutRequest{Key: "big", Body: bytes.NewReader(data), Size: objectSize}); err != nil {
 		b.Fatal(err)
