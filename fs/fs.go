@@ -1,0 +1,197 @@
+package fs
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/sirupsen/logrus"
+
+	"github.com/ossfuse/ossfuse/cache"
+	"github.com/ossfuse/ossfuse/meta"
+	"github.com/ossfuse/ossfuse/ossio"
+)
+
+// Options configure a filesystem. Zero values mean the documented defaults.
+type Options struct {
+	// Client reaches the bucket. Required.
+	Client ossio.Client
+	// Mapper turns paths into keys under the mount's prefix.
+	Mapper meta.Mapper
+	// Defaults are the owner and modes of objects without ossfs metadata.
+	Defaults meta.Defaults
+
+	// AttrTTL bounds how long attributes and listings are trusted
+	// (default 5s); EntryTTL how long the kernel trusts a name (default
+	// AttrTTL); NegativeTTL how long "no such file" is trusted (default 5s).
+	AttrTTL, EntryTTL, NegativeTTL time.Duration
+	// AttrFromList fills readdir attributes from the listing alone with the
+	// mount defaults, instead of HEADing each listed object.
+	AttrFromList bool
+	// HeadParallelism bounds the HEADs a readdir issues at once (default 32).
+	HeadParallelism int
+
+	// MemoryBudget bounds the bytes of file data in flight (default 256 MiB);
+	// BlockCacheBytes bounds the cached blocks (default 256 MiB).
+	MemoryBudget    int64
+	BlockCacheBytes int64
+	// Reader tunes reads and prefetching (its BlockSize must stay zero).
+	Reader ReaderOptions
+
+	// StatCapacity and ListCapacity bound the cached entries and listings
+	// (defaults 200000 and 2000).
+	StatCapacity, ListCapacity int
+
+	// Log receives one line per failure; nil discards.
+	Log *logrus.Entry
+	// Clock drives the TTLs; nil is the real clock.
+	Clock cache.Clock
+}
+
+// Defaults of Options.
+const (
+	DefaultAttrTTL         = 5 * time.Second
+	DefaultNegativeTTL     = 5 * time.Second
+	DefaultHeadParallelism = 32
+	DefaultMemoryBudget    = 256 << 20
+	DefaultBlockCacheBytes = 256 << 20
+	DefaultStatCapacity    = 200000
+	DefaultListCapacity    = 2000
+)
+
+// blockSize is the unit of the block cache: large enough that a sequential
+// read touches few blocks, small enough that the cache holds many files.
+const blockSize = 1 << 20
+
+func (o Options) withDefaults() Options {
+	if o.AttrTTL == 0 {
+		o.AttrTTL = DefaultAttrTTL
+	}
+	if o.EntryTTL == 0 {
+		o.EntryTTL = o.AttrTTL
+	}
+	if o.NegativeTTL == 0 {
+		o.NegativeTTL = DefaultNegativeTTL
+	}
+	if o.HeadParallelism <= 0 {
+		o.HeadParallelism = DefaultHeadParallelism
+	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = DefaultMemoryBudget
+	}
+	if o.BlockCacheBytes <= 0 {
+		o.BlockCacheBytes = DefaultBlockCacheBytes
+	}
+	if o.StatCapacity <= 0 {
+		o.StatCapacity = DefaultStatCapacity
+	}
+	if o.ListCapacity <= 0 {
+		o.ListCapacity = DefaultListCapacity
+	}
+	if o.Clock == nil {
+		o.Clock = cache.RealClock{}
+	}
+	if o.Log == nil {
+		l := logrus.New()
+		l.SetLevel(logrus.PanicLevel)
+		o.Log = logrus.NewEntry(l)
+	}
+	return o
+}
+
+// FS is a mounted bucket: the caches and the shared byte budget of one mount.
+type FS struct {
+	opts    Options
+	client  ossio.Client
+	log     *logrus.Entry
+	stats   *cache.StatCache[entry]       // path -> entry
+	lists   *cache.StatCache[*dirListing] // directory path -> children
+	blocks  *cache.BlockCache
+	budget  *cache.Budget
+	skipped skipLog
+	// mounted is the mtime of directories that have no object of their
+	// own (the root, implicit directories): a stable, plausible time.
+	mounted time.Time
+}
+
+// New builds a filesystem from opts.
+func New(opts Options) (*FS, error) {
+	if opts.Client == nil {
+		return nil, errors.New("fs: Options.Client is required")
+	}
+	opts = opts.withDefaults()
+	f := &FS{opts: opts, client: opts.Client, log: opts.Log.WithField("component", "fs"), mounted: opts.Clock.Now().Truncate(time.Second)}
+	var err error
+	if f.stats, err = cache.NewStatCache[entry](cache.StatOptions{
+		Capacity: opts.StatCapacity, PositiveTTL: opts.AttrTTL, NegativeTTL: opts.NegativeTTL, Clock: opts.Clock,
+	}); err != nil {
+		return nil, fmt.Errorf("fs: stat cache: %w", err)
+	}
+	if f.lists, err = cache.NewStatCache[*dirListing](cache.StatOptions{
+		Capacity: opts.ListCapacity, PositiveTTL: opts.AttrTTL, Clock: opts.Clock,
+	}); err != nil {
+		return nil, fmt.Errorf("fs: listing cache: %w", err)
+	}
+	if f.blocks, err = cache.NewBlockCache(cache.BlockOptions{BlockSize: blockSize, MaxBytes: opts.BlockCacheBytes}); err != nil {
+		return nil, fmt.Errorf("fs: block cache: %w", err)
+	}
+	if f.budget, err = cache.NewBudget(opts.MemoryBudget); err != nil {
+		return nil, fmt.Errorf("fs: memory budget: %w", err)
+	}
+	return f, nil
+}
+
+// Root returns the node of the mount's root directory.
+func (f *FS) Root() fusefs.InodeEmbedder { return &dirNode{fs: f} }
+
+// FuseOptions returns the go-fuse options that match f: the kernel's entry,
+// attribute and negative TTLs follow the filesystem's, writes and reads go
+// in 1 MiB requests, and enough background requests are allowed for the
+// kernel's readahead to keep parallel reads going.
+func (f *FS) FuseOptions(mo fuse.MountOptions) *fusefs.Options {
+	entry, attr, neg := f.opts.EntryTTL, f.opts.AttrTTL, f.opts.NegativeTTL
+	if mo.MaxWrite == 0 {
+		mo.MaxWrite = 1 << 20
+	}
+	if mo.MaxReadAhead == 0 {
+		mo.MaxReadAhead = 1 << 20
+	}
+	if mo.MaxBackground == 0 {
+		mo.MaxBackground = 64
+	}
+	return &fusefs.Options{
+		MountOptions:    mo,
+		EntryTimeout:    &entry,
+		AttrTimeout:     &attr,
+		NegativeTimeout: &neg,
+		UID:             f.opts.Defaults.Uid,
+		GID:             f.opts.Defaults.Gid,
+	}
+}
+
+// skipLog remembers the keys already reported as impossible to show as a
+// path, so each is logged once. It stops remembering past a bound: a
+// bucket of millions of odd keys must not grow memory without limit.
+type skipLog struct {
+	mu   sync.Mutex
+	seen map[string]struct{} // GUARDED_BY(mu)
+}
+
+const maxSkipLog = 10000
+
+// once reports whether key has not been reported yet, recording it.
+func (s *skipLog) once(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[string]struct{}{}
+	}
+	if _, ok := s.seen[key]; ok || len(s.seen) >= maxSkipLog {
+		return false
+	}
+	s.seen[key] = struct{}{}
+	return true
+}
