@@ -25,6 +25,7 @@ deps:
 build: deps
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ossemu ./cmd/ossemu
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ossfuse ./cmd/ossfuse
 
 vet:
 	$(GO) vet ./...

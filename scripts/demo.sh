@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: start ossemu on loopback with a sample bucket, seed it, and
-# mount it at ./mnt when the ossfuse binary exists. `make demo-stop` undoes it.
+# mount it at ./mnt. `make demo-stop` undoes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,16 +39,15 @@ start() {
   : | put empty-dir/ application/x-directory
   head -c 1048576 /dev/urandom | put data/random.bin application/octet-stream
 
-  if [ -x bin/ossfuse ]; then
-    mkdir -p "$mnt"
-    bin/ossfuse "$bucket" "$mnt" -o "endpoint=http://$addr"
-    echo "mounted at $mnt — try: ls -la $mnt; cat $mnt/README.txt"
-  else
-    echo "The filesystem binary is not built yet, so nothing is mounted; try the API:"
-    echo "  curl 'http://$addr/$bucket/?list-type=2&delimiter=/'"
-    echo "  curl http://$addr/$bucket/README.txt"
-    echo "  curl http://$addr/_ossemu/stats"
+  mkdir -p "$mnt"
+  bin/ossfuse "$bucket" "$mnt" -f -o "endpoint=http://$addr" >"$state/ossfuse.log" 2>&1 &
+  for _ in $(seq 100); do mountpoint -q "$mnt" && break; kill -0 $! 2>/dev/null || break; sleep 0.1; done
+  if ! mountpoint -q "$mnt"; then
+    echo "ossfuse did not mount; its log:"; cat "$state/ossfuse.log"; stop; exit 1
   fi
+  echo "mounted at $mnt — try:"
+  echo "  ls -la $mnt; cat $mnt/README.txt; md5sum $mnt/data/random.bin"
+  echo "  curl http://$addr/_ossemu/stats    # what those cost, in OSS requests"
   echo "stop with: make demo-stop"
 }
 

@@ -1,0 +1,290 @@
+package harness
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+
+	"github.com/ossfuse/ossfuse/ossio"
+)
+
+// Emulator defaults. The key pair is fake: the emulator checks signatures
+// against it, so the mount signs its requests as it would for real OSS.
+const (
+	DefaultBucket   = "ossfuse-it"
+	DefaultRegion   = "cn-hangzhou"
+	defaultKeyID    = "LTAI5tHarnessKeyID"
+	defaultSecret   = "harness-secret-0123456789abcdef"
+	listenTimeout   = 30 * time.Second
+	emulatorStopFor = 5 * time.Second
+)
+
+// Emulator is a running ossemu subprocess serving one bucket.
+type Emulator struct {
+	// Endpoint is the base URL, http://127.0.0.1:PORT.
+	Endpoint string
+	Bucket   string
+	Region   string
+	// KeyID and Secret are the accepted key pair; both empty when the
+	// emulator accepts anonymous requests.
+	KeyID, Secret string
+
+	proc   *process
+	stderr *syncBuffer
+	once   sync.Once
+}
+
+type emulatorConfig struct {
+	bucket    string
+	latency   time.Duration
+	anonymous bool
+	args      []string
+}
+
+// EmulatorOption adjusts how StartEmulator runs ossemu.
+type EmulatorOption func(*emulatorConfig)
+
+// WithBucket names the bucket (default DefaultBucket).
+func WithBucket(name string) EmulatorOption { return func(c *emulatorConfig) { c.bucket = name } }
+
+// WithLatency delays the first byte of every response (--latency).
+func WithLatency(d time.Duration) EmulatorOption { return func(c *emulatorConfig) { c.latency = d } }
+
+// WithAnonymous makes the emulator accept unsigned requests instead of
+// checking signatures against the harness's key pair.
+func WithAnonymous() EmulatorOption { return func(c *emulatorConfig) { c.anonymous = true } }
+
+// WithEmulatorArgs passes more command-line arguments to ossemu
+// (--bandwidth 100MiB, --data-dir DIR, ...).
+func WithEmulatorArgs(args ...string) EmulatorOption {
+	return func(c *emulatorConfig) { c.args = append(c.args, args...) }
+}
+
+// StartEmulator builds the binaries if needed, starts ossemu on a free
+// loopback port and stops it when the test ends.
+func StartEmulator(t testing.TB, opts ...EmulatorOption) *Emulator {
+	t.Helper()
+	e, err := NewEmulator(Build(t), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+// NewEmulator starts ossemu and returns once it listens. The caller stops
+// it with Close; StartEmulator is the usual way for a single test, and a
+// package-wide fixture registers Close with AtExit.
+func NewEmulator(bins Binaries, opts ...EmulatorOption) (*Emulator, error) {
+	c := emulatorConfig{bucket: DefaultBucket}
+	for _, o := range opts {
+		o(&c)
+	}
+	e := &Emulator{Bucket: c.bucket, Region: DefaultRegion, stderr: &syncBuffer{}}
+	args := []string{"--addr", "127.0.0.1:0", "--bucket", c.bucket, "--region", e.Region}
+	if !c.anonymous {
+		e.KeyID, e.Secret = defaultKeyID, defaultSecret
+		args = append(args, "--access-key", e.KeyID+":"+e.Secret)
+	}
+	if c.latency > 0 {
+		args = append(args, "--latency", c.latency.String())
+	}
+	args = append(args, c.args...)
+	cmd := exec.Command(bins.Ossemu, args...)
+	banner := &bannerWriter{prefix: "ossemu listening on ", found: make(chan string, 1)}
+	cmd.Stdout, cmd.Stderr = banner, e.stderr
+	p, err := startProcess("ossemu", cmd)
+	if err != nil {
+		return nil, err
+	}
+	e.proc = p
+	select {
+	case addr := <-banner.found:
+		e.Endpoint = addr
+		return e, nil
+	case <-p.done:
+		return nil, fmt.Errorf("harness: ossemu exited before listening: %v\n%s", p.err, e.stderr.String())
+	case <-time.After(listenTimeout):
+		_ = p.stop(emulatorStopFor)
+		return nil, fmt.Errorf("harness: ossemu did not listen within %v\n%s", listenTimeout, e.stderr.String())
+	}
+}
+
+// Close stops the emulator (SIGTERM, then SIGKILL after a grace period).
+func (e *Emulator) Close() error {
+	var err error
+	e.once.Do(func() { err = e.proc.stop(emulatorStopFor) })
+	return err
+}
+
+// Log returns what the emulator wrote to stderr.
+func (e *Emulator) Log() string { return e.stderr.String() }
+
+// Env returns the environment entries that give ossfuse the emulator's
+// credentials (none when it is anonymous).
+func (e *Emulator) Env() []string {
+	if e.KeyID == "" {
+		return nil
+	}
+	return []string{"OSS_ACCESS_KEY_ID=" + e.KeyID, "OSS_ACCESS_KEY_SECRET=" + e.Secret}
+}
+
+// NewClient returns an ossio client of the emulator's bucket, for seeding
+// and for changing objects behind a mount's back.
+func (e *Emulator) NewClient() (ossio.Client, error) {
+	cfg := ossio.Config{Endpoint: e.Endpoint, Region: e.Region, Bucket: e.Bucket}
+	if e.KeyID != "" {
+		cfg.Credentials = credentials.NewStaticCredentialsProvider(e.KeyID, e.Secret)
+	}
+	return ossio.New(cfg)
+}
+
+// Client is NewClient failing the test on error.
+func (e *Emulator) Client(t testing.TB) ossio.Client {
+	t.Helper()
+	c, err := e.NewClient()
+	if err != nil {
+		t.Fatalf("ossio.New: %v", err)
+	}
+	return c
+}
+
+// Stats are the emulator's request counters (GET /_ossemu/stats).
+type Stats struct {
+	// Requests counts requests per operation, failed ones included.
+	Requests map[string]int64 `json:"requests"`
+	// Errors counts failed requests per OSS error code.
+	Errors         map[string]int64 `json:"errors"`
+	BytesIn        int64            `json:"bytesIn"`
+	BytesOut       int64            `json:"bytesOut"`
+	BytesInByOp    map[string]int64 `json:"bytesInByOp"`
+	BytesOutByOp   map[string]int64 `json:"bytesOutByOp"`
+	InjectedFaults int64            `json:"injectedFaults"`
+}
+
+// Total returns the number of requests of every operation.
+func (s Stats) Total() int64 {
+	var n int64
+	for _, v := range s.Requests {
+		n += v
+	}
+	return n
+}
+
+// String lists the non-zero request counts, for failure messages.
+func (s Stats) String() string {
+	var parts []string
+	for op, n := range s.Requests {
+		if n != 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", op, n))
+		}
+	}
+	sort.Strings(parts)
+	if len(parts) == 0 {
+		return "no requests"
+	}
+	return strings.Join(parts, " ")
+}
+
+// Stats returns the emulator's counters. The emulator counts a request
+// before its client has the answer, so they are exact once the command
+// that caused them has returned.
+func (e *Emulator) Stats(t testing.TB) Stats {
+	t.Helper()
+	var s Stats
+	b := e.admin(t, http.MethodGet, "stats", nil)
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("ossemu stats: %v: %s", err, b)
+	}
+	return s
+}
+
+// ResetStats zeroes the counters.
+func (e *Emulator) ResetStats(t testing.TB) {
+	t.Helper()
+	e.admin(t, http.MethodPost, "reset", nil)
+}
+
+// SetFaults replaces the injected faults with the JSON of ossemu.Faults,
+// e.g. `{"latency":"30ms"}`; `{}` turns them off.
+func (e *Emulator) SetFaults(t testing.TB, faultsJSON string) {
+	t.Helper()
+	e.admin(t, http.MethodPost, "faults", []byte(faultsJSON))
+}
+
+func (e *Emulator) admin(t testing.TB, method, path string, body []byte) []byte {
+	t.Helper()
+	req, err := http.NewRequest(method, e.Endpoint+"/_ossemu/"+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("ossemu %s /_ossemu/%s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode/100 != 2 {
+		t.Fatalf("ossemu %s /_ossemu/%s: %s %v: %s", method, path, resp.Status, err, b)
+	}
+	return b
+}
+
+// bannerWriter takes a process's stdout and sends the rest of the first line
+// starting with prefix to found.
+type bannerWriter struct {
+	prefix string
+	found  chan string
+	mu     sync.Mutex
+	line   []byte
+	done   bool
+}
+
+func (w *bannerWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range p {
+		if w.done {
+			break
+		}
+		if c != '\n' {
+			w.line = append(w.line, c)
+			continue
+		}
+		if rest, ok := strings.CutPrefix(string(w.line), w.prefix); ok {
+			w.found <- strings.TrimSpace(rest)
+			w.done = true
+		}
+		w.line = w.line[:0]
+	}
+	return len(p), nil
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's writer goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
