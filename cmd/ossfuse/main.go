@@ -116,9 +116,9 @@ func mount(cfg config, log *logrus.Entry) error {
 		DirectMount: os.Geteuid() == 0, // as root no fusermount is needed
 		Debug:       cfg.debug && os.Getenv("OSSFUSE_FUSE_TRACE") != "",
 	}
-	if cfg.readOnly {
-		mo.Options = append(mo.Options, "ro")
-	}
+	// Writes arrive with the write path; until then the kernel refuses them
+	// all with EROFS, whatever the call (create, mkdir, rename, setattr...).
+	mo.Options = append(mo.Options, "ro")
 	server, err := fusefs.Mount(cfg.mountpoint, filesystem.Root(), filesystem.FuseOptions(mo))
 	if err != nil {
 		return fmt.Errorf("mount %s: %w", cfg.mountpoint, err)

@@ -23,7 +23,8 @@ type config struct {
 	uid, gid                 uint32
 	umask, fileMode, dirMode uint32
 	memory                   int64
-	allowOther, readOnly     bool
+	allowOther               bool
+	readOnly                 bool // accepted now; every mount is read-only until writes exist
 	debug                    bool
 }
 
