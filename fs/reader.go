@@ -128,10 +128,13 @@ func (s readerState) String() string {
 // caller's buffer and take no budget. A Budget smaller than one block makes
 // every read direct.
 //
-// INVARIANT: inflight[b] == f for every block b of a fetch f that has not
-// finished; running counts those fetches; no block of a fetch is both in
-// inflight and missing from the cache after the fetch finished without error
-// (unless evicted).
+// Fetches in flight are shared by the reads of this reader only; other
+// readers of the same version share the blocks once they are cached.
+//
+// INVARIANT: inflight[b] == f exactly for the blocks b of the fetches f that
+// have not finished, and running is their number. A fetch Puts a block in
+// the cache before it leaves inflight, so a lookup that checks inflight
+// first, then the cache, never misses a block being fetched.
 type objectReader struct {
 	g       objectGetter
 	blocks  *cache.BlockCache
