@@ -1,7 +1,6 @@
 package ossemu
 
 import (
-	"bytes"
 	"crypto/md5"
 	"encoding/xml"
 	"fmt"
@@ -151,10 +150,7 @@ func (s *Server) appendObject(c *call) *apiError {
 	if err != nil || position < 0 {
 		return errInvalidArgument("0016-00000502", "position must be a non-negative integer", "position", c.query.get("position"))
 	}
-	if err := checkBodyLength(c.r); err != nil {
-		return err
-	}
-	wantMD5, aerr := checkContentMD5(c.r)
+	wantMD5, aerr := checkBody(c.r)
 	if aerr != nil {
 		return aerr
 	}
@@ -168,13 +164,9 @@ func (s *Server) appendObject(c *call) *apiError {
 	if err := appendCheck(c.bucket.get(c.key), position, max(c.r.ContentLength, 0)); err != nil {
 		return err
 	}
-	extra, d, werr := s.store.write(c.r.Body, c.r.ContentLength)
-	if werr != nil {
-		return errorf(400, "RequestTimeout", "0016-00000301", "The request body could not be read: "+werr.Error())
-	}
-	if wantMD5 != nil && !bytes.Equal(wantMD5, d.md5) {
-		s.store.drop(extra)
-		return errDigestMismatch()
+	extra, d, aerr := s.receive(c, wantMD5)
+	if aerr != nil {
+		return aerr
 	}
 	o := &object{Key: c.key, Data: extra, CRC64: d.crc64, Type: "Appendable", LastModified: s.lastModified(), Headers: headers}
 	aerr = s.commit(c.bucket, o, func(cur *object) *apiError {

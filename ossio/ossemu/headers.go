@@ -104,6 +104,16 @@ func errAlreadyExists(key string) *apiError {
 	return errorf(409, "FileAlreadyExists", "0026-00000002", "The object you specified already exists and can not be overwritten.", xmlField{"Key", key})
 }
 
+// checkBody checks what a request announces of its body before it is
+// read: a length (411 without one, 400 over the object size limit) and a
+// well-formed Content-MD5, whose digest it returns (nil when absent).
+func checkBody(r *http.Request) ([]byte, *apiError) {
+	if err := checkBodyLength(r); err != nil {
+		return nil, err
+	}
+	return checkContentMD5(r)
+}
+
 // checkBodyLength rejects a body without a length (411) or over the object size limit.
 func checkBodyLength(r *http.Request) *apiError {
 	chunked := len(r.TransferEncoding) > 0 && r.TransferEncoding[0] == "chunked"

@@ -1,7 +1,6 @@
 package ossemu
 
 import (
-	"bytes"
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
@@ -96,20 +95,13 @@ func (s *Server) uploadPart(c *call) *apiError {
 	if aerr != nil {
 		return aerr
 	}
-	if err := checkBodyLength(c.r); err != nil {
-		return err
-	}
-	wantMD5, aerr := checkContentMD5(c.r)
+	wantMD5, aerr := checkBody(c.r)
 	if aerr != nil {
 		return aerr
 	}
-	data, d, err := s.store.write(c.r.Body, c.r.ContentLength)
-	if err != nil {
-		return errorf(400, "RequestTimeout", "0016-00000301", "The request body could not be read: "+err.Error())
-	}
-	if wantMD5 != nil && !bytes.Equal(wantMD5, d.md5) {
-		s.store.drop(data)
-		return errDigestMismatch()
+	data, d, aerr := s.receive(c, wantMD5)
+	if aerr != nil {
+		return aerr
 	}
 	p := &part{Number: n, Data: data, ETag: d.etag(), MD5: d.md5, CRC64: d.crc64, LastModified: s.lastModified()}
 	if aerr := s.storePart(c, u, p, "0042-00000104"); aerr != nil {

@@ -34,6 +34,20 @@ func (s *Server) commit(b *bucket, o *object, check func(cur *object) *apiError)
 	return nil
 }
 
+// receive stores the request body as a new blob, refusing it when it
+// does not match the Content-MD5 checked by checkBody (wantMD5).
+func (s *Server) receive(c *call, wantMD5 []byte) (blob, digests, *apiError) {
+	data, d, err := s.store.write(c.r.Body, c.r.ContentLength)
+	if err != nil {
+		return nil, digests{}, errorf(400, "RequestTimeout", "0016-00000301", "The request body could not be read: "+err.Error())
+	}
+	if wantMD5 != nil && !bytes.Equal(wantMD5, d.md5) {
+		s.store.drop(data)
+		return nil, digests{}, errDigestMismatch()
+	}
+	return data, d, nil
+}
+
 // lastModified is the modification time of an object written now; OSS
 // keeps one-second precision.
 func (s *Server) lastModified() time.Time { return s.now().UTC().Truncate(time.Second) }
@@ -42,10 +56,7 @@ func (s *Server) putObject(c *call) *apiError {
 	if err := checkKey(c.key); err != nil {
 		return err
 	}
-	if err := checkBodyLength(c.r); err != nil {
-		return err
-	}
-	wantMD5, aerr := checkContentMD5(c.r)
+	wantMD5, aerr := checkBody(c.r)
 	if aerr != nil {
 		return aerr
 	}
@@ -60,13 +71,9 @@ func (s *Server) putObject(c *call) *apiError {
 	if forbid && c.bucket.get(c.key) != nil {
 		return errAlreadyExists(c.key)
 	}
-	data, d, err := s.store.write(c.r.Body, c.r.ContentLength)
-	if err != nil {
-		return errorf(400, "RequestTimeout", "0016-00000301", "The request body could not be read: "+err.Error())
-	}
-	if wantMD5 != nil && !bytes.Equal(wantMD5, d.md5) {
-		s.store.drop(data)
-		return errDigestMismatch()
+	data, d, aerr := s.receive(c, wantMD5)
+	if aerr != nil {
+		return aerr
 	}
 	o := &object{
 		Key: c.key, Data: data, ETag: d.etag(), CRC64: d.crc64, ContentMD5: d.contentMD5(),
