@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
 	"github.com/ossfuse/ossfuse/ossio"
+	"github.com/ossfuse/ossfuse/ossio/ossemu"
 )
 
 // Emulator defaults. The key pair is fake: the emulator checks signatures
@@ -160,41 +160,7 @@ func (e *Emulator) Client(t testing.TB) ossio.Client {
 }
 
 // Stats are the emulator's request counters (GET /_ossemu/stats).
-type Stats struct {
-	// Requests counts requests per operation, failed ones included.
-	Requests map[string]int64 `json:"requests"`
-	// Errors counts failed requests per OSS error code.
-	Errors         map[string]int64 `json:"errors"`
-	BytesIn        int64            `json:"bytesIn"`
-	BytesOut       int64            `json:"bytesOut"`
-	BytesInByOp    map[string]int64 `json:"bytesInByOp"`
-	BytesOutByOp   map[string]int64 `json:"bytesOutByOp"`
-	InjectedFaults int64            `json:"injectedFaults"`
-}
-
-// Total returns the number of requests of every operation.
-func (s Stats) Total() int64 {
-	var n int64
-	for _, v := range s.Requests {
-		n += v
-	}
-	return n
-}
-
-// String lists the non-zero request counts, for failure messages.
-func (s Stats) String() string {
-	var parts []string
-	for op, n := range s.Requests {
-		if n != 0 {
-			parts = append(parts, fmt.Sprintf("%s=%d", op, n))
-		}
-	}
-	sort.Strings(parts)
-	if len(parts) == 0 {
-		return "no requests"
-	}
-	return strings.Join(parts, " ")
-}
+type Stats = ossemu.Stats
 
 // Stats returns the emulator's counters. The emulator counts a request
 // before its client has the answer, so they are exact once the command

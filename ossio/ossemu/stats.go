@@ -1,6 +1,11 @@
 package ossemu
 
-import "sync"
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
 
 // Stats are the emulator's request counters, as GET /_ossemu/stats returns
 // them. Tests and benchmarks assert what an operation cost with them.
@@ -27,6 +32,21 @@ func (s Stats) Total() int64 {
 		n += v
 	}
 	return n
+}
+
+// String lists the non-zero request counts, for failure messages.
+func (s Stats) String() string {
+	var parts []string
+	for op, n := range s.Requests {
+		if n != 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", op, n))
+		}
+	}
+	sort.Strings(parts)
+	if len(parts) == 0 {
+		return "no requests"
+	}
+	return strings.Join(parts, " ")
 }
 
 type statsRecorder struct {
