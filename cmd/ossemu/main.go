@@ -21,11 +21,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/ossfuse/ossfuse/cmd/internal/units"
 	"github.com/ossfuse/ossfuse/ossio/ossemu"
 )
 
@@ -71,7 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bw, err := parseBytes(*bandwidth)
+	bw := int64(0)
+	if *bandwidth != "" {
+		bw, err = units.ParseBytes(*bandwidth)
+	}
 	if err != nil {
 		return fmt.Errorf("--bandwidth: %w", err)
 	}
@@ -132,29 +135,4 @@ func parseKeys(keys []string) ([]ossemu.Credential, error) {
 		out = append(out, c)
 	}
 	return out, nil
-}
-
-// parseBytes reads sizes like 100MiB, 10MB, 512k or a plain number of bytes.
-func parseBytes(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"B", 1}}
-	for _, u := range units {
-		if n, ok := strings.CutSuffix(s, u.suffix); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
-			if err != nil || v < 0 {
-				return 0, fmt.Errorf("bad size %q", s)
-			}
-			return int64(v * float64(u.mult)), nil
-		}
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("bad size %q: want e.g. 100MiB", s)
-	}
-	return v, nil
 }

@@ -10,19 +10,6 @@ import (
 	"time"
 )
 
-func TestParseBytes(t *testing.T) {
-	for in, want := range map[string]int64{"": 0, "100MiB": 100 << 20, "1.5KiB": 1536, "10MB": 10e6, "512k": 512 << 10, "4096": 4096, "2GiB": 2 << 30} {
-		if got, err := parseBytes(in); err != nil || got != want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"fast", "-1", "-5MiB", "MiB"} {
-		if _, err := parseBytes(bad); err == nil {
-			t.Errorf("parseBytes(%q) accepted", bad)
-		}
-	}
-}
-
 func TestParseKeysNeverEchoesSecrets(t *testing.T) {
 	creds, err := parseKeys([]string{"id1:secret1", "id2:secret2:token2"})
 	if err != nil || len(creds) != 2 || creds[1].SecurityToken != "token2" || creds[0].AccessKeySecret != "secret1" {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ossfuse/ossfuse/cmd/internal/units"
 )
 
 // config is everything the command line says. Every option is parsed in
@@ -52,7 +54,7 @@ func options() []option {
 		{"umask", "OOO", "octal umask applied to default modes (default 022)", uintOption(8, func(c *config) *uint32 { return &c.umask })},
 		{"file_mode", "OOO", "octal mode of files without ossfs metadata (default 0644)", uintOption(8, func(c *config) *uint32 { return &c.fileMode })},
 		{"dir_mode", "OOO", "octal mode of directories without ossfs metadata (default 0755)", uintOption(8, func(c *config) *uint32 { return &c.dirMode })},
-		{"memory", "BYTES", "byte budget for file data in flight, e.g. 256MiB", func(c *config, v string) (err error) { c.memory, err = parseBytes(v); return err }},
+		{"memory", "BYTES", "byte budget for file data in flight, e.g. 256MiB", func(c *config, v string) (err error) { c.memory, err = units.ParseBytes(v); return err }},
 		{"allow_other", "", "let other users than the mounting one use the mount", func(c *config, _ string) error { c.allowOther = true; return nil }},
 		{"ro", "", "mount read-only", func(c *config, _ string) error { c.readOnly = true; return nil }},
 		{"debug", "", "log every failure and decision verbosely", func(c *config, _ string) error { c.debug = true; return nil }},
@@ -191,24 +193,4 @@ func usage() string {
 		fmt.Fprintf(&b, "  %-22s %s\n", name, o.help)
 	}
 	return b.String()
-}
-
-// parseBytes reads sizes such as 256MiB, 1GiB, 64m or a number of bytes.
-func parseBytes(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}}
-	mult := int64(1)
-	for _, u := range units {
-		if n, ok := strings.CutSuffix(s, u.suffix); ok {
-			s, mult = n, u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("want a size such as 256MiB")
-	}
-	return n * mult, nil
 }
