@@ -32,10 +32,11 @@ vet:
 
 # The whole suite: unit tests with the race detector, then the end-to-end
 # tests (emulator conformance through the official SDK, the Node SDK smoke
-# test, FUSE mounts). OSSFUSE_REQUIRE_TOOLS makes a missing tool a failure
-# rather than a skip: `make test` installed them.
+# test, FUSE mounts, whose ossfuse is built with the race detector too).
+# OSSFUSE_REQUIRE_TOOLS makes a missing tool a failure rather than a skip:
+# `make test` installed them.
 test: build vet
-	OSSFUSE_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	OSSFUSE_REQUIRE_TOOLS=1 OSSFUSE_RACE=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 unit:
 	$(GO) test -race -count=1 -short ./...
