@@ -121,6 +121,22 @@ func (c *BlockCache) Get(key, etag string, index int64) ([]byte, bool) {
 	return data, ok
 }
 
+// Peek is Get without making the block recently used. A sequential reader
+// reads each block once: marking it used would keep it over the blocks
+// prefetched ahead of the reader, which LRU would then evict first, to be
+// fetched again when the reader reaches them.
+func (c *BlockCache) Peek(key, etag string, index int64) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	data, ok := c.blocks.Peek(blockID{key: key, etag: etag, index: index})
+	if ok {
+		c.stats.Hits++
+	} else {
+		c.stats.Misses++
+	}
+	return data, ok
+}
+
 // Put caches data as block index of the object key at version etag, replacing
 // the block if present, and evicts least recently used blocks as needed. It
 // takes ownership of data, which the caller must no longer modify. data should

@@ -205,3 +205,27 @@ func TestNewBlockCacheRejectsBadOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestBlockPeekDoesNotPromote(t *testing.T) {
+	c, err := NewBlockCache(BlockOptions{BlockSize: 4, MaxBytes: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range int64(3) {
+		c.Put("k", "e", i, []byte("abcd"))
+	}
+	if _, ok := c.Peek("k", "e", 0); !ok {
+		t.Fatal("block 0 not cached")
+	}
+	c.Put("k", "e", 3, []byte("abcd")) // evicts the least recently used
+	if _, ok := c.Peek("k", "e", 0); ok {
+		t.Error("a peeked block was promoted: block 0 survived instead of being evicted")
+	}
+	if _, ok := c.Get("k", "e", 1); !ok {
+		t.Fatal("block 1 evicted before block 0")
+	}
+	c.Put("k", "e", 4, []byte("abcd"))
+	if _, ok := c.Peek("k", "e", 1); !ok {
+		t.Error("Get did not promote block 1")
+	}
+}

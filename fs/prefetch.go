@@ -137,7 +137,7 @@ func (r *objectReader) lookup(b int64, seq bool, want int64) ([]byte, *fetch, er
 	if f := r.inflight[b]; f != nil {
 		return nil, f, nil
 	}
-	if data, ok := r.blocks.Get(r.key, r.etag, b); ok {
+	if data, ok := r.cached(b, seq); ok {
 		return data, nil, nil
 	}
 	if !seq {
@@ -201,8 +201,18 @@ func (r *objectReader) presentLocked(b int64) bool {
 	if r.inflight[b] != nil {
 		return true
 	}
-	_, ok := r.blocks.Get(r.key, r.etag, b)
+	_, ok := r.blocks.Peek(r.key, r.etag, b) // asking is not using
 	return ok
+}
+
+// cached returns block b from the block cache. A sequential read uses each
+// block once, so it does not make the block recently used: the blocks
+// prefetched ahead of the reader, not yet read, must outlive it.
+func (r *objectReader) cached(b int64, seq bool) ([]byte, bool) {
+	if seq {
+		return r.blocks.Peek(r.key, r.etag, b)
+	}
+	return r.blocks.Get(r.key, r.etag, b)
 }
 
 // runBytes returns the length of blocks [b, b+n).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http/httptest"
@@ -608,5 +609,48 @@ func BenchmarkDirectParallelGets(b *testing.B) {
 				wg.Wait()
 			}
 		})
+	}
+}
+
+// TestReaderParallelStreamsFetchOnce reads four quarters of one object at
+// once through four readers, as `fio --numjobs=4` does, with a block cache
+// that holds exactly the four prefetch windows. Blocks already read must
+// give way to blocks prefetched and not yet read: every byte is fetched
+// once (a window of slack for fetches racing the end of a quarter).
+func TestReaderParallelStreamsFetchOnce(t *testing.T) {
+	ctx := readerCtx(t)
+	const (
+		size    = 64 * oneMiB
+		streams = 4
+		window  = 8 * oneMiB
+	)
+	e := newReaderEnv(t, streams*window, 256*oneMiB)
+	data := readerData(size, 9)
+	etag := e.put(t, "quarters", data)
+	var wg sync.WaitGroup
+	errs := make([]error, streams)
+	for w := range streams {
+		wg.Go(func() {
+			r := e.reader(ReaderOptions{MaxWindow: window}, "quarters", etag, size)
+			defer r.Close()
+			part := int64(size / streams)
+			buf := make([]byte, 128<<10)
+			for off := int64(w) * part; off < int64(w+1)*part; off += int64(len(buf)) {
+				if n, err := r.ReadAt(ctx, buf, off); err != nil || !bytes.Equal(buf[:n], data[off:off+int64(n)]) {
+					errs[w] = fmt.Errorf("at %d: %d bytes, %v", off, n, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for w, err := range errs {
+		if err != nil {
+			t.Fatalf("stream %d: %v", w, err)
+		}
+	}
+	if _, out := e.gets(); out > size+window {
+		t.Errorf("fetched %d MiB to read %d MiB: blocks were evicted before they were read (want <= %d MiB; cache %+v)",
+			out/oneMiB, size/oneMiB, (size+window)/oneMiB, e.blocks.Stats())
 	}
 }
