@@ -107,6 +107,9 @@ func NewBlockCache(opts BlockOptions) (*BlockCache, error) {
 // BlockSize returns the size of a full block.
 func (c *BlockCache) BlockSize() int { return c.blockSize }
 
+// MaxBytes returns the byte bound of the cache.
+func (c *BlockCache) MaxBytes() int64 { return c.maxBytes }
+
 // Get returns block index of the object key at version etag, if cached, and
 // marks it most recently used. The caller must not modify the slice.
 func (c *BlockCache) Get(key, etag string, index int64) ([]byte, bool) {

@@ -77,7 +77,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 	}
 	n.cachedETag = e.etag
 	n.mu.Unlock()
-	r := newObjectReader(n.fs.client, n.fs.blocks, n.fs.budget, n.fs.opts.Reader, e.key, e.etag, e.attr.Size)
+	r := newObjectReader(n.fs.client, n.fs.blocks, n.fs.budget, &n.fs.streams, n.fs.opts.Reader, e.key, e.etag, e.attr.Size)
 	return &fileHandle{node: n, e: e, r: r}, fuseFlags, 0
 }
 

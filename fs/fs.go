@@ -111,6 +111,7 @@ type FS struct {
 	lists   *cache.StatCache[*dirListing] // directory path -> children
 	blocks  *cache.BlockCache
 	budget  *cache.Budget
+	streams streamCount // readers in a sequential run, sharing the block cache
 	skipped skipLog
 	// mounted is the mtime of directories that have no object of their
 	// own (the root, implicit directories): a stable, plausible time.

@@ -169,7 +169,7 @@ func (r *objectReader) missingUntil(b, last int64) int64 {
 func (r *objectReader) prefetchLocked(first, last, want int64) {
 	// The smallest prefetch worth a GET: a full one, or half the window
 	// while that is smaller (a new run ramps up in a few round trips).
-	minRun := min(r.maxRun, max(1, r.pat.window/r.bs/2))
+	minRun := min(r.maxRun, max(1, r.windowLocked()/r.bs/2))
 	b := max(r.ahead, first)
 	for b < want {
 		if r.presentLocked(b) {
@@ -291,7 +291,7 @@ func (r *objectReader) runFetch(f *fetch, acquired bool) {
 	// start the next one: refill the pipe from here, or it drains.
 	if err == nil && r.state == stateOpen && r.pat.mode == modeSequential {
 		pos := r.blockOf(r.pat.lastEnd)
-		r.prefetchLocked(pos, pos-1, r.blockOf(min(r.size, r.pat.lastEnd+r.pat.window)-1)+1)
+		r.prefetchLocked(pos, pos-1, r.blockOf(min(r.size, r.pat.lastEnd+r.windowLocked())-1)+1)
 	}
 	r.mu.Unlock()
 	if err != nil {

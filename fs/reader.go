@@ -139,6 +139,7 @@ type objectReader struct {
 	g       objectGetter
 	blocks  *cache.BlockCache
 	budget  *cache.Budget
+	streams *streamCount  // the mount's sequential readers; nil counts this one alone
 	opts    ReaderOptions // defaults applied
 	key     string
 	etag    string // "" when unknown: no If-Match, only the size is checked
@@ -159,24 +160,25 @@ type objectReader struct {
 	// wg counts the ReadAt calls and fetches running, for Close to wait on.
 	wg sync.WaitGroup
 
-	mu       sync.Mutex
-	state    readerState      // GUARDED_BY(mu)
-	pat      pattern          // GUARDED_BY(mu)
-	ahead    int64            // GUARDED_BY(mu): first block the prefetcher has not yet seen to
-	inflight map[int64]*fetch // GUARDED_BY(mu)
-	running  int              // GUARDED_BY(mu): fetches not finished
+	mu        sync.Mutex
+	state     readerState      // GUARDED_BY(mu)
+	streaming bool             // GUARDED_BY(mu): counted in streams
+	pat       pattern          // GUARDED_BY(mu)
+	ahead     int64            // GUARDED_BY(mu): first block the prefetcher has not yet seen to
+	inflight  map[int64]*fetch // GUARDED_BY(mu)
+	running   int              // GUARDED_BY(mu): fetches not finished
 }
 
 // newObjectReader returns a reader of version etag of key, of size bytes.
 // blocks and budget are shared by all readers; their block sizes must agree
 // with opts.BlockSize (see ReaderOptions).
-func newObjectReader(g objectGetter, blocks *cache.BlockCache, budget *cache.Budget, opts ReaderOptions,
+func newObjectReader(g objectGetter, blocks *cache.BlockCache, budget *cache.Budget, streams *streamCount, opts ReaderOptions,
 	key, etag string, size int64) *objectReader {
 	opts = opts.withDefaults(blocks.BlockSize())
 	bs := int64(opts.BlockSize)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &objectReader{
-		g: g, blocks: blocks, budget: budget, opts: opts,
+		g: g, blocks: blocks, budget: budget, streams: streams, opts: opts,
 		key: key, etag: etag, size: max(size, 0),
 		bs:        bs,
 		maxRun:    max(1, min(opts.MaxGetSize, budget.Max())/bs),
@@ -218,16 +220,17 @@ func (r *objectReader) ReadAt(ctx context.Context, p []byte, off int64) (int, er
 	}
 	r.wg.Add(1)
 	defer r.wg.Done()
-	seq, restart := r.pat.observe(off, end, r.opts.MaxWindow)
+	seq, restart := r.pat.observe(off, end, r.maxWindowLocked())
 	seq = seq && r.blockFits
+	r.setStreamingLocked(seq)
 	var want int64 // in sequential mode: blocks [off/bs, want) are to be cached or in flight
 	if seq {
 		if restart {
 			r.ahead = off / r.bs
 		} else if r.inflight[off/r.bs] != nil {
-			r.pat.starved(r.opts.MaxWindow)
+			r.pat.starved(r.maxWindowLocked())
 		}
-		want = r.blockOf(min(r.size, end+r.pat.window)-1) + 1
+		want = r.blockOf(min(r.size, end+r.windowLocked())-1) + 1
 		r.prefetchLocked(off/r.bs, r.blockOf(end-1), want)
 	}
 	r.mu.Unlock()
@@ -395,6 +398,7 @@ func (r *objectReader) stateErrLocked() error {
 func (r *objectReader) Close() {
 	r.mu.Lock()
 	r.state = stateClosed
+	r.setStreamingLocked(false)
 	r.mu.Unlock()
 	r.cancel()
 	r.wg.Wait()

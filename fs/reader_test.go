@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -26,10 +27,11 @@ const (
 
 // readerEnv is an in-process emulator with a client, a block cache and a budget.
 type readerEnv struct {
-	srv    *ossemu.Server
-	client ossio.Client
-	blocks *cache.BlockCache
-	budget *cache.Budget
+	srv     *ossemu.Server
+	client  ossio.Client
+	blocks  *cache.BlockCache
+	budget  *cache.Budget
+	streams streamCount
 }
 
 // newReaderEnv starts an emulator. The client makes one attempt per request,
@@ -74,7 +76,7 @@ func (e *readerEnv) gets() (requests, bytesOut int64) {
 }
 
 func (e *readerEnv) reader(opts ReaderOptions, key, etag string, size int64) *objectReader {
-	return newObjectReader(e.client, e.blocks, e.budget, opts, key, etag, size)
+	return newObjectReader(e.client, e.blocks, e.budget, &e.streams, opts, key, etag, size)
 }
 
 func readerData(n int, seed uint64) []byte {
@@ -386,7 +388,7 @@ func TestReaderCloseCancelsPrefetch(t *testing.T) {
 	data := readerData(size, 9)
 	etag := e.put(t, "close", data)
 	g := &gatedGetter{objectGetter: e.client, from: 2 * oneMiB, entered: make(chan struct{}, 1)}
-	r := newObjectReader(g, e.blocks, e.budget, ReaderOptions{}, "close", etag, size)
+	r := newObjectReader(g, e.blocks, e.budget, &e.streams, ReaderOptions{}, "close", etag, size)
 
 	// Read the first 2 MiB until a prefetch past it is held in flight.
 	buf := make([]byte, 128<<10)
@@ -612,45 +614,61 @@ func BenchmarkDirectParallelGets(b *testing.B) {
 	}
 }
 
-// TestReaderParallelStreamsFetchOnce reads four quarters of one object at
-// once through four readers, as `fio --numjobs=4` does, with a block cache
-// that holds exactly the four prefetch windows. Blocks already read must
-// give way to blocks prefetched and not yet read: every byte is fetched
-// once (a window of slack for fetches racing the end of a quarter).
+// TestReaderParallelStreamsFetchOnce reads four objects, one stream each,
+// with a block cache that holds exactly four full windows, and a consumer
+// slower than the network: between two reads every fetch has finished, so
+// each window is full. Unread prefetched blocks alone would then fill the
+// cache, and each new block would evict the one due to be read next. The
+// streams' windows must shrink to share half the cache, so that every byte
+// is fetched once. (Separate objects, so that no stream's readahead past
+// its end lands on another's blocks.)
 func TestReaderParallelStreamsFetchOnce(t *testing.T) {
 	ctx := readerCtx(t)
 	const (
-		size    = 64 * oneMiB
+		size    = 32 * oneMiB
 		streams = 4
 		window  = 8 * oneMiB
+		chunk   = 256 << 10
 	)
 	e := newReaderEnv(t, streams*window, 256*oneMiB)
-	data := readerData(size, 9)
-	etag := e.put(t, "quarters", data)
-	var wg sync.WaitGroup
-	errs := make([]error, streams)
+	readers := make([]*objectReader, streams)
+	data := make([][]byte, streams)
 	for w := range streams {
-		wg.Go(func() {
-			r := e.reader(ReaderOptions{MaxWindow: window}, "quarters", etag, size)
-			defer r.Close()
-			part := int64(size / streams)
-			buf := make([]byte, 128<<10)
-			for off := int64(w) * part; off < int64(w+1)*part; off += int64(len(buf)) {
-				if n, err := r.ReadAt(ctx, buf, off); err != nil || !bytes.Equal(buf[:n], data[off:off+int64(n)]) {
-					errs[w] = fmt.Errorf("at %d: %d bytes, %v", off, n, err)
-					return
-				}
-			}
-		})
+		key := fmt.Sprintf("stream-%d", w)
+		data[w] = readerData(size, uint64(10+w))
+		readers[w] = e.reader(ReaderOptions{MaxWindow: window}, key, e.put(t, key, data[w]), size)
+		defer readers[w].Close()
 	}
-	wg.Wait()
-	for w, err := range errs {
-		if err != nil {
-			t.Fatalf("stream %d: %v", w, err)
+	buf := make([]byte, chunk)
+	for off := int64(0); off < size; off += chunk {
+		for w, r := range readers {
+			if n, err := r.ReadAt(ctx, buf, off); err != nil || !bytes.Equal(buf[:n], data[w][off:off+int64(n)]) {
+				t.Fatalf("stream %d at %d: %d bytes, %v", w, off, n, err)
+			}
+			waitFetches(t, r)
 		}
 	}
-	if _, out := e.gets(); out > size+window {
-		t.Errorf("fetched %d MiB to read %d MiB: blocks were evicted before they were read (want <= %d MiB; cache %+v)",
-			out/oneMiB, size/oneMiB, (size+window)/oneMiB, e.blocks.Stats())
+	if _, out := e.gets(); out > streams*size {
+		t.Errorf("fetched %d MiB to read %d MiB: blocks were evicted before they were read (cache %+v)",
+			out/oneMiB, streams*size/oneMiB, e.blocks.Stats())
+	}
+}
+
+// waitFetches waits until r has no fetch running: the state of a slow
+// consumer, whose reader is always ahead. Bounded by the test's context.
+func waitFetches(t *testing.T, r *objectReader) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r.mu.Lock()
+		running := r.running
+		r.mu.Unlock()
+		if running == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("fetches still running after 30 s")
+		}
+		runtime.Gosched()
 	}
 }
