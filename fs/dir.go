@@ -16,6 +16,7 @@ import (
 // implicit directory (a prefix with objects under it).
 type dirNode struct {
 	fusefs.Inode
+	noXattrs
 	fs *FS
 
 	mu   sync.Mutex

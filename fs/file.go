@@ -15,6 +15,7 @@ import (
 // fileNode is a regular file backed by one object.
 type fileNode struct {
 	fusefs.Inode
+	noXattrs
 	fs *FS
 
 	mu         sync.Mutex

@@ -17,6 +17,7 @@ import (
 // symlinkNode is a symbolic link in any of the three on-bucket forms.
 type symlinkNode struct {
 	fusefs.Inode
+	noXattrs
 	fs *FS
 
 	mu   sync.Mutex

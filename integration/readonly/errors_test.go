@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ossfuse/ossfuse/integration/harness"
 )
 
@@ -44,5 +46,23 @@ func TestNameTooLong(t *testing.T) {
 	r := harness.Exec(t, m.Dir, "stat", "data/"+strings.Repeat("n", 256))
 	if r.ExitCode == 0 || !strings.Contains(r.Stderr, "File name too long") {
 		t.Errorf("stat of a 256-byte name: exit %d, stderr %q; want ENAMETOOLONG", r.ExitCode, r.Stderr)
+	}
+}
+
+// TestXattrsNotSupported checks that extended attributes get ENOTSUP, on
+// the first call and every later one (the kernel answers those itself,
+// so that ls -l does not pay a round trip per entry for them).
+func TestXattrsNotSupported(t *testing.T) {
+	f := setup(t)
+	m := f.mount(t)
+	for _, p := range []string{"data/hello.txt", "data", "links/native"} {
+		for round := range 2 {
+			if _, err := unix.Lgetxattr(m.Path(p), "security.selinux", make([]byte, 64)); err != unix.ENOTSUP {
+				t.Errorf("lgetxattr %s (call %d): %v, want ENOTSUP", p, round+1, err)
+			}
+			if _, err := unix.Llistxattr(m.Path(p), make([]byte, 64)); err != unix.ENOTSUP {
+				t.Errorf("llistxattr %s (call %d): %v, want ENOTSUP", p, round+1, err)
+			}
+		}
 	}
 }
