@@ -36,7 +36,9 @@ func (f *FS) list(ctx context.Context, dir string) (*dirListing, error) {
 func (f *FS) fetchListing(ctx context.Context, dir string) (*dirListing, error) {
 	dirKey := f.opts.Mapper.DirKey(dir)
 	l := &dirListing{entries: map[string]entry{}}
-	req := ossio.ListRequest{Prefix: dirKey, Delimiter: "/", MaxKeys: ossio.MaxListKeys}
+	// Start after the directory's own marker: it is not a child, and it
+	// would take a key of the first page, so that 1000 children cost two.
+	req := ossio.ListRequest{Prefix: dirKey, Delimiter: "/", MaxKeys: ossio.MaxListKeys, StartAfter: dirKey}
 	for {
 		page, err := f.client.ListObjects(ctx, req)
 		if err != nil {
