@@ -145,6 +145,10 @@ func New(opts Options) (*FS, error) {
 	return f, nil
 }
 
+// DataBytes is the most file data the filesystem holds in memory: the
+// byte budget of data in flight plus the block cache.
+func (f *FS) DataBytes() int64 { return f.opts.MemoryBudget + f.opts.BlockCacheBytes }
+
 // Root returns the node of the mount's root directory.
 func (f *FS) Root() fusefs.InodeEmbedder { return &dirNode{fs: f} }
 

@@ -111,6 +111,7 @@ func mount(cfg config, log *logrus.Entry) error {
 	if err != nil {
 		return err
 	}
+	limitMemory(filesystem.DataBytes())
 	mo := fuse.MountOptions{
 		FsName: "ossfuse:" + cfg.bucket, Name: "ossfuse", AllowOther: cfg.allowOther,
 		DirectMount: os.Geteuid() == 0, // as root no fusermount is needed
@@ -123,6 +124,7 @@ func mount(cfg config, log *logrus.Entry) error {
 	if err != nil {
 		return fmt.Errorf("mount %s: %w", cfg.mountpoint, err)
 	}
+	setReadahead(cfg.mountpoint, log)
 	log.WithField("mountpoint", cfg.mountpoint).Info("mounted")
 
 	signals := make(chan os.Signal, 1)

@@ -1,10 +1,13 @@
 package readonly
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ossfuse/ossfuse/integration/harness"
 )
@@ -57,5 +60,25 @@ func TestPrefixMount(t *testing.T) {
 	}
 	if r := harness.Exec(t, m.Dir, "stat", "data"); r.ExitCode == 0 {
 		t.Errorf("the prefix mount shows a data/ inside itself")
+	}
+}
+
+// TestReadaheadRaised checks that the mount's kernel readahead is 1 MiB,
+// so that a sequential read reaches ossfuse in 1 MiB requests rather than
+// the 128 KiB the kernel grants a FUSE mount by default.
+func TestReadaheadRaised(t *testing.T) {
+	f := setup(t)
+	m := f.mount(t)
+	var st unix.Stat_t
+	if err := unix.Stat(m.Dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(got)) != "1024" {
+		t.Errorf("%s = %s, want 1024", path, got)
 	}
 }
