@@ -137,7 +137,9 @@ func mount(cfg config, log *logrus.Entry) error {
 			}
 		}
 	}()
+	stopProfile := startCPUProfile(log)
 	server.Wait()
+	stopProfile()
 	log.Info("unmounted")
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -38,4 +39,26 @@ const memoryHeadroom = 128 << 20
 // budget plus the block cache) instead of letting it grow to twice that.
 func limitMemory(dataBytes int64) {
 	debug.SetMemoryLimit(dataBytes + memoryHeadroom)
+}
+
+// startCPUProfile writes a CPU profile of the whole mount to the file named
+// by OSSFUSE_CPUPROFILE, for developers measuring the read and write paths;
+// the returned function ends it. Without the variable it does nothing.
+func startCPUProfile(log *logrus.Entry) func() {
+	path := os.Getenv("OSSFUSE_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		log.WithError(err).Warn("no CPU profile")
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
