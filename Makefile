@@ -47,8 +47,10 @@ demo: build
 demo-stop:
 	@scripts/demo.sh stop
 
+# BENCH.md's W1 and W7 at L0 and L2 (about 6 minutes on 2 cores); flags go in
+# BENCH_ARGS, e.g. make bench BENCH_ARGS='-runs 5 -size 4GiB -w7-100k'.
 bench: build
-	@scripts/bench
+	$(GO) run ./scripts/bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BIN) bench/results .demo

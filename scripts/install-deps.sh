@@ -16,6 +16,7 @@ have unzip || need_pkgs+=(unzip)
 have rsync || need_pkgs+=(rsync)
 have git || need_pkgs+=(git)
 have gcc || need_pkgs+=(gcc)
+have fio || need_pkgs+=(fio)
 
 if ((${#need_pkgs[@]})); then
   echo "install-deps: installing Debian packages: ${need_pkgs[*]}"

@@ -25,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ossfuse/ossfuse/cmd/internal/units"
+	"github.com/ossfuse/ossfuse/internal/units"
 	"github.com/ossfuse/ossfuse/ossio/ossemu"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ossfuse/ossfuse/cmd/internal/units"
+	"github.com/ossfuse/ossfuse/internal/units"
 )
 
 // config is everything the command line says. Every option is parsed in

@@ -1,4 +1,5 @@
-// Package units parses the sizes the commands take on their command lines.
+// Package units parses the sizes that the commands and the benchmark take
+// on their command lines.
 package units
 
 import (

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// notes explain the figures; they head the table and go into the JSON.
+func notes(cfg config) []string {
+	return []string{
+		fmt.Sprintf("every figure is the median of %d runs, each figure's median taken separately; runs are interleaved by rounds", cfg.runs),
+		"Direct = the W1 object read by parallel ranged GETs of 8 MiB through ossio (official SDK) in the bench process, 8 or 16 in flight; xDirect = MiB/s over the better Direct median of the same condition",
+		"fio: buffered reads (--direct=0, psync) on a fresh mount after drop_caches; 4 jobs read disjoint quarters of the same object (offset_increment), so every line reads the same bytes",
+		"CPU s/GiB and peak RSS (VmHWM) are ossfuse's, on a fresh mount per run; for Direct the CPU is the bench process's and there is no RSS",
+		"W7: cold = first run on a fresh mount, warm = the same command again at once on that mount (default attr_ttl 5s); LIST counts ListObjects(V2), HEAD counts HeadObject; CPU and RSS of ossfuse over cold+warm",
+		"errors = failed requests other than NoSuchKey (a 404 HEAD is how a lookup learns a name is a directory or missing)",
+	}
+}
+
+// printReport writes the tables of rep to w.
+func printReport(w io.Writer, rep *report) {
+	fmt.Fprintf(w, "\nossfuse bench  %s  (%s CPUs, %s, kernel %s, %s), %.0fs in all\n",
+		rep.Started.Format(time.RFC3339), rep.Host["cpus"], rep.Host["fio"], rep.Host["kernel"], rep.Host["go"], rep.Seconds)
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "  - %s\n", n)
+	}
+	for _, c := range rep.Conditions {
+		fmt.Fprintf(w, "\n=== %s: ossemu --latency %v (seeded in %.1fs)\n", c.Condition.Name, c.Condition.Latency, c.SeedSeconds)
+		if len(c.W1) > 0 {
+			printW1(w, rep.ObjectSize, c.W1)
+		}
+		if len(c.W7) > 0 {
+			printW7(w, c.W7)
+		}
+	}
+	if rep.Error != "" {
+		fmt.Fprintf(w, "\nINCOMPLETE: %s\n", rep.Error)
+	}
+}
+
+// printW1 writes the W1 table of one condition.
+func printW1(w io.Writer, size int64, figs []readFigure) {
+	fmt.Fprintf(w, "\nW1 sequential read of a %d MiB object\n", size>>20)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "variant\tMiB/s\txDirect\tGETs\tmean GET MiB\tCPU s/GiB\tpeak RSS MiB\terrors\t")
+	for _, f := range figs {
+		m := f.Median
+		rss := "-"
+		if f.Kind == "fio" {
+			rss = fmt.Sprintf("%.0f", m.PeakRSSMiB)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%d\t%.2f\t%.2f\t%s\t%d\t\n",
+			f.Variant, m.MiBps, f.RatioToDirect, m.GetCount, m.MeanGetMiB, m.CPUSecPerGiB, rss, m.Failed)
+	}
+	_ = tw.Flush()
+}
+
+// printW7 writes the W7 table of one condition.
+func printW7(w io.Writer, figs []listFigure) {
+	fmt.Fprintln(w, "\nW7 listings")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "attrs\tdir\tcommand\tcold s\tLIST\tHEAD\twarm s\tLIST\tHEAD\tCPU s\tpeak RSS MiB\terrors\t")
+	for _, f := range figs {
+		m := f.Median
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%d\t%d\t%.3f\t%d\t%d\t%.2f\t%.0f\t%d\t\n",
+			f.Attrs, f.Dir.Name, f.Command, m.ColdSeconds, m.ColdLists, m.ColdHeads,
+			m.WarmSeconds, m.WarmLists, m.WarmHeads, m.CPUSeconds, m.PeakRSSMiB, m.Failed)
+	}
+	_ = tw.Flush()
+}
+
+// writeJSON writes rep to dir/bench-<timestamp>.json, creating dir, and
+// returns the path.
+func writeJSON(dir string, rep *report) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	stamp := strings.ReplaceAll(rep.Started.UTC().Format("20060102-150405Z"), ":", "")
+	path := filepath.Join(dir, "bench-"+stamp+".json")
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return "", err
+	}
+	return path, nil
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"slices"
+	"time"
+)
+
+// readSample is one measurement of a sequential read (W1), by fio through
+// the mount or by Direct.
+type readSample struct {
+	MiBps      float64 `json:"mibPerSec"`
+	Seconds    float64 `json:"seconds"`
+	GetCount   int64   `json:"getCount"`
+	MeanGetMiB float64 `json:"meanGetMiB"`
+	// CPUSecPerGiB is the CPU time (user+system) of the ossfuse process,
+	// or of the bench process for Direct, per GiB read.
+	CPUSecPerGiB float64 `json:"cpuSecPerGiB"`
+	// PeakRSSMiB is ossfuse's VmHWM on a fresh mount; 0 for Direct.
+	PeakRSSMiB float64          `json:"peakRssMiB"`
+	Requests   map[string]int64 `json:"requests"`
+	// Errors counts failed requests per OSS error code; Failed those
+	// other than NoSuchKey (the expected answer to a lookup miss).
+	Errors map[string]int64 `json:"errors"`
+	Failed int64            `json:"unexpectedErrors"`
+}
+
+// readFigure is one W1 variant: its runs and their medians.
+type readFigure struct {
+	Variant  string `json:"variant"`
+	Kind     string `json:"kind"` // "direct" or "fio"
+	BlockKiB int64  `json:"blockKiB,omitempty"`
+	Jobs     int    `json:"jobs,omitempty"`
+	InFlight int    `json:"inFlight,omitempty"`
+	// Median holds the median of each field over Runs, taken separately.
+	Median readSample   `json:"median"`
+	Runs   []readSample `json:"runs"`
+	// RatioToDirect is Median.MiBps over the best Direct median of the
+	// same condition.
+	RatioToDirect float64 `json:"ratioToDirect"`
+}
+
+// listSample is one W7 measurement: a command on a fresh mount (cold),
+// then the same command again on the same mount (warm).
+type listSample struct {
+	ColdSeconds  float64          `json:"coldSeconds"`
+	WarmSeconds  float64          `json:"warmSeconds"`
+	ColdLists    int64            `json:"coldLists"`
+	ColdHeads    int64            `json:"coldHeads"`
+	WarmLists    int64            `json:"warmLists"`
+	WarmHeads    int64            `json:"warmHeads"`
+	ColdRequests map[string]int64 `json:"coldRequests"`
+	WarmRequests map[string]int64 `json:"warmRequests"`
+	// CPUSeconds and PeakRSSMiB are ossfuse's, over cold and warm together.
+	CPUSeconds float64 `json:"cpuSeconds"`
+	PeakRSSMiB float64 `json:"peakRssMiB"`
+	// ColdErrors and WarmErrors count failed requests per OSS error code;
+	// Failed those other than NoSuchKey, cold and warm together.
+	ColdErrors map[string]int64 `json:"coldErrors"`
+	WarmErrors map[string]int64 `json:"warmErrors"`
+	Failed     int64            `json:"unexpectedErrors"`
+}
+
+// listFigure is one W7 case: attribute mode, directory and command.
+type listFigure struct {
+	Attrs   string       `json:"attrs"` // "exact" or "attr_from_list"
+	Dir     listDir      `json:"dir"`
+	Command string       `json:"command"`
+	Median  listSample   `json:"median"`
+	Runs    []listSample `json:"runs"`
+}
+
+// conditionResult is everything measured under one condition.
+type conditionResult struct {
+	Condition   condition    `json:"condition"`
+	SeedSeconds float64      `json:"seedSeconds"`
+	W1          []readFigure `json:"w1,omitempty"`
+	W7          []listFigure `json:"w7,omitempty"`
+}
+
+// report is the whole run, as written to the JSON file.
+type report struct {
+	Started    time.Time         `json:"started"`
+	Seconds    float64           `json:"seconds"`
+	Host       map[string]string `json:"host"`
+	Runs       int               `json:"runsPerFigure"`
+	ObjectSize int64             `json:"w1ObjectBytes"`
+	Notes      []string          `json:"notes"`
+	Conditions []conditionResult `json:"conditions"`
+	Error      string            `json:"error,omitempty"`
+}
+
+// median returns the median of xs (the mean of the middle two for an even
+// count), 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// medianOf returns the median of field over samples.
+func medianOf[S any](samples []S, field func(S) float64) float64 {
+	xs := make([]float64, len(samples))
+	for i, s := range samples {
+		xs[i] = field(s)
+	}
+	return median(xs)
+}
+
+// medianRead takes the median of each figure of runs separately.
+func medianRead(runs []readSample) readSample {
+	m := func(f func(readSample) float64) float64 { return medianOf(runs, f) }
+	return readSample{
+		MiBps:        m(func(s readSample) float64 { return s.MiBps }),
+		Seconds:      m(func(s readSample) float64 { return s.Seconds }),
+		GetCount:     int64(m(func(s readSample) float64 { return float64(s.GetCount) })),
+		MeanGetMiB:   m(func(s readSample) float64 { return s.MeanGetMiB }),
+		CPUSecPerGiB: m(func(s readSample) float64 { return s.CPUSecPerGiB }),
+		PeakRSSMiB:   m(func(s readSample) float64 { return s.PeakRSSMiB }),
+		Failed:       int64(m(func(s readSample) float64 { return float64(s.Failed) })),
+	}
+}
+
+// medianList takes the median of each figure of runs separately.
+func medianList(runs []listSample) listSample {
+	m := func(f func(listSample) float64) float64 { return medianOf(runs, f) }
+	mi := func(f func(listSample) int64) int64 {
+		return int64(medianOf(runs, func(s listSample) float64 { return float64(f(s)) }))
+	}
+	return listSample{
+		ColdSeconds: m(func(s listSample) float64 { return s.ColdSeconds }),
+		WarmSeconds: m(func(s listSample) float64 { return s.WarmSeconds }),
+		ColdLists:   mi(func(s listSample) int64 { return s.ColdLists }),
+		ColdHeads:   mi(func(s listSample) int64 { return s.ColdHeads }),
+		WarmLists:   mi(func(s listSample) int64 { return s.WarmLists }),
+		WarmHeads:   mi(func(s listSample) int64 { return s.WarmHeads }),
+		CPUSeconds:  m(func(s listSample) float64 { return s.CPUSeconds }),
+		PeakRSSMiB:  m(func(s listSample) float64 { return s.PeakRSSMiB }),
+		Failed:      mi(func(s listSample) int64 { return s.Failed }),
+	}
+}
