@@ -55,6 +55,10 @@ type entry struct {
 	symlink meta.SymlinkKind
 	target  string
 	objType ossio.ObjectType
+	// contentType and userMeta are the object's, known when exact: a
+	// metadata change or a rewrite must carry them over.
+	contentType string
+	userMeta    map[string]string
 }
 
 // fill writes e's attributes to out.
@@ -86,7 +90,8 @@ func (f *FS) fileEntry(info ossio.ObjectInfo) entry {
 			f.log.WithField("key", info.Key).Warn("metadata ignored: " + w)
 		}
 	}
-	e := entry{kind: kindFile, attr: a, key: info.Key, etag: info.ETag, exact: true, objType: info.Type}
+	e := entry{kind: kindFile, attr: a, key: info.Key, etag: info.ETag, exact: true, objType: info.Type,
+		contentType: info.ContentType, userMeta: info.Meta}
 	if k, target := meta.SymlinkSource(info); k != meta.NotSymlink {
 		e.kind, e.symlink, e.target = kindSymlink, k, target
 		e.attr.Mode = meta.ModeSymlink | (e.attr.Mode & meta.ModePerm)

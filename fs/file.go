@@ -7,25 +7,35 @@ import (
 	"path"
 	"sync"
 	"syscall"
+	"time"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
 // fileNode is a regular file backed by one object.
+//
+// Lock order: upload before mu. upload is held for the whole of an upload
+// (network I/O); mu only for short critical sections.
 type fileNode struct {
 	fusefs.Inode
 	noXattrs
 	fs *FS
 
+	upload sync.Mutex // serializes the uploads of this file
+
 	mu         sync.Mutex
-	last       entry  // GUARDED_BY(mu): the entry last served
-	cachedETag string // GUARDED_BY(mu): the version whose pages the kernel may hold
+	last       entry    // GUARDED_BY(mu): the entry last served
+	cachedETag string   // GUARDED_BY(mu): the version whose pages the kernel may hold
+	stage      *staging // GUARDED_BY(mu): the new content while the file is written
+	writers    int      // GUARDED_BY(mu): open handles that may write
+	unlinked   bool     // GUARDED_BY(mu): its name is gone: flushes upload nothing
 }
 
 var (
 	_ = (fusefs.NodeGetattrer)((*fileNode)(nil))
 	_ = (fusefs.NodeOpener)((*fileNode)(nil))
+	_ = (fusefs.NodeSetattrer)((*fileNode)(nil))
 )
 
 func (n *fileNode) setEntry(e entry) {
@@ -33,6 +43,10 @@ func (n *fileNode) setEntry(e entry) {
 	n.last = e
 	n.mu.Unlock()
 }
+
+// key is the object key of the file's current path (go-fuse moves the
+// inode on rename, so the key follows).
+func (n *fileNode) key() string { return n.fs.opts.Mapper.Key(n.Path(nil)) }
 
 // revalidate returns the file's current entry: the cached one while fresh,
 // else one HEAD.
@@ -45,10 +59,25 @@ func revalidate(ctx context.Context, f *FS, in *fusefs.Inode) (entry, error) {
 	return f.stat(ctx, dir, name)
 }
 
+// stagedEntryLocked is the entry of a file being written.
+func (n *fileNode) stagedEntryLocked() entry {
+	e := n.last
+	e.kind, e.key = kindFile, n.key()
+	e.attr = n.stage.attr
+	e.attr.Size = n.stage.size
+	return e
+}
+
 func (n *fileNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	if h, ok := fh.(*fileHandle); ok {
-		// An open file reports the version it reads.
-		h.e.fill(&out.Attr)
+	n.mu.Lock()
+	if n.stage != nil {
+		n.stagedEntryLocked().fill(&out.Attr)
+		n.mu.Unlock()
+		return 0
+	}
+	n.mu.Unlock()
+	if h, ok := fh.(*fileHandle); ok && h.r != nil {
+		h.e.fill(&out.Attr) // an open reader reports the version it reads
 		return 0
 	}
 	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
@@ -61,40 +90,121 @@ func (n *fileNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.
 }
 
 // Open revalidates the file (close-to-open consistency) and keeps the
-// kernel's page cache only when the object is the version it caches.
+// kernel's page cache only when the object is the version it caches. An
+// open for writing stages the file's content locally (see staging).
 func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
-	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
+	write := flags&syscall.O_ACCMODE != syscall.O_RDONLY
+	if n.fs.opts.ReadOnly && (write || flags&syscall.O_TRUNC != 0) {
 		return nil, 0, syscall.EROFS
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if write || n.stage != nil {
+		if errno := n.stageLocked(ctx, flags&syscall.O_TRUNC != 0); errno != 0 {
+			return nil, 0, errno
+		}
+		if write {
+			n.writers++
+		}
+		return &fileHandle{node: n, write: write}, 0, 0
 	}
 	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
 	if err != nil {
 		return nil, 0, toErrno(n.fs.log, "open", n.Path(nil), err)
 	}
-	n.mu.Lock()
 	n.last = e
 	var fuseFlags uint32
 	if n.cachedETag == e.etag {
 		fuseFlags = fuse.FOPEN_KEEP_CACHE
 	}
 	n.cachedETag = e.etag
-	n.mu.Unlock()
 	r := newObjectReader(n.fs.client, n.fs.blocks, n.fs.budget, &n.fs.streams, n.fs.opts.Reader, e.key, e.etag, e.attr.Size)
 	return &fileHandle{node: n, e: e, r: r}, fuseFlags, 0
 }
 
-// fileHandle is one open file: a reader of the version open found.
+// stageLocked makes sure the file has a staging copy, truncated if asked.
+func (n *fileNode) stageLocked(ctx context.Context, truncate bool) syscall.Errno {
+	if n.stage != nil {
+		if truncate {
+			if err := n.stage.truncate(0); err != nil {
+				return toErrno(n.fs.log, "truncate", n.Path(nil), err)
+			}
+		}
+		return 0
+	}
+	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
+	if err != nil {
+		return toErrno(n.fs.log, "open", n.Path(nil), err)
+	}
+	s, err := n.fs.newStaging(ctx, e, truncate)
+	if err != nil {
+		return toErrno(n.fs.log, "open", n.Path(nil), err)
+	}
+	n.last, n.stage = e, s
+	return 0
+}
+
+// flush uploads the staged content if it changed; the upload's error is
+// what close and fsync return, and the content stays staged for a retry.
+func (n *fileNode) flush(ctx context.Context) error {
+	n.upload.Lock()
+	defer n.upload.Unlock()
+	n.mu.Lock()
+	s := n.stage
+	if s == nil || !s.dirty() || n.unlinked {
+		n.mu.Unlock()
+		return nil
+	}
+	gen, e := s.gen, n.stagedEntryLocked()
+	n.mu.Unlock()
+
+	e, err := n.fs.putStaged(ctx, e, s.file)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	s.uploaded = max(s.uploaded, gen)
+	n.last, n.cachedETag = e, e.etag
+	n.mu.Unlock()
+	n.fs.stored(n.Path(nil), e)
+	return nil
+}
+
+// releaseWriter ends a handle that could write; the staging copy goes
+// when nothing may write it and it holds nothing unuploaded.
+func (n *fileNode) release(write bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if write {
+		n.writers--
+	}
+	if n.writers == 0 && n.stage != nil && (!n.stage.dirty() || n.unlinked) {
+		n.stage.discard()
+		n.stage = nil
+	}
+}
+
+// fileHandle is one open file: a reader of the version open found, or a
+// handle on the staged content.
 type fileHandle struct {
-	node *fileNode
-	e    entry
-	r    *objectReader
+	node  *fileNode
+	write bool
+	e     entry
+	r     *objectReader // nil when the file is staged
 }
 
 var (
 	_ = (fusefs.FileReader)((*fileHandle)(nil))
+	_ = (fusefs.FileWriter)((*fileHandle)(nil))
+	_ = (fusefs.FileFlusher)((*fileHandle)(nil))
+	_ = (fusefs.FileFsyncer)((*fileHandle)(nil))
 	_ = (fusefs.FileReleaser)((*fileHandle)(nil))
 )
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	if h.r == nil {
+		return h.readStaged(dest, off)
+	}
 	n, err := h.r.ReadAt(ctx, dest, off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		if errors.Is(err, errStale) {
@@ -109,7 +219,63 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	return fuse.ReadResultData(dest[:n]), 0
 }
 
+func (h *fileHandle) readStaged(dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	n := h.node
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stage == nil {
+		return nil, syscall.EBADF
+	}
+	if off >= n.stage.size {
+		return fuse.ReadResultData(nil), 0
+	}
+	dest = dest[:min(int64(len(dest)), n.stage.size-off)]
+	got, err := n.stage.file.ReadAt(dest, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, toErrno(n.fs.log, "read", n.Path(nil), err)
+	}
+	// Bytes past the file's end on disk are a hole the content has not
+	// reached yet (a size set by truncate): zeros.
+	clear(dest[got:])
+	return fuse.ReadResultData(dest), 0
+}
+
+func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	n := h.node
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !h.write || n.stage == nil {
+		return 0, syscall.EBADF
+	}
+	w, err := n.stage.writeAt(data, off)
+	n.stage.attr.Mtime = time.Now()
+	if err != nil {
+		return uint32(w), toErrno(n.fs.log, "write", n.Path(nil), err)
+	}
+	return uint32(w), 0
+}
+
+// Flush runs at every close of a descriptor: close returns the upload's error.
+func (h *fileHandle) Flush(ctx context.Context) syscall.Errno {
+	if err := h.node.flush(ctx); err != nil {
+		return toErrno(h.node.fs.log, "flush", h.node.Path(nil), err)
+	}
+	return 0
+}
+
+func (h *fileHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	if err := h.node.flush(ctx); err != nil {
+		return toErrno(h.node.fs.log, "fsync", h.node.Path(nil), err)
+	}
+	return 0
+}
+
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
-	h.r.Close()
+	if h.r != nil {
+		h.r.Close()
+	}
+	if h.r == nil {
+		h.node.release(h.write)
+	}
 	return 0
 }

@@ -3,6 +3,8 @@ package fs
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -44,6 +46,12 @@ type Options struct {
 	// StatCapacity and ListCapacity bound the cached entries and listings
 	// (defaults 200000 and 2000).
 	StatCapacity, ListCapacity int
+
+	// ReadOnly refuses every change with EROFS.
+	ReadOnly bool
+	// CacheDir holds the staging files of files being written (default: a
+	// directory of this process under the system's temporary directory).
+	CacheDir string
 
 	// Log receives one line per failure; nil discards.
 	Log *logrus.Entry
@@ -93,6 +101,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Clock == nil {
 		o.Clock = cache.RealClock{}
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = filepath.Join(os.TempDir(), fmt.Sprintf("ossfuse-%d", os.Getpid()))
 	}
 	if o.Log == nil {
 		l := logrus.New()

@@ -107,6 +107,7 @@ func mount(cfg config, log *logrus.Entry) error {
 		Defaults: meta.Defaults{Uid: cfg.uid, Gid: cfg.gid, FileMode: cfg.fileMode, DirMode: cfg.dirMode, Umask: cfg.umask},
 		AttrTTL:  cfg.attrTTL, EntryTTL: cfg.entryTTL, NegativeTTL: cfg.negativeTTL,
 		AttrFromList: cfg.attrFromList, MemoryBudget: cfg.memory, Log: log,
+		ReadOnly: cfg.readOnly, CacheDir: cfg.cacheDir,
 	})
 	if err != nil {
 		return err
@@ -117,9 +118,9 @@ func mount(cfg config, log *logrus.Entry) error {
 		DirectMount: os.Geteuid() == 0, // as root no fusermount is needed
 		Debug:       cfg.debug && os.Getenv("OSSFUSE_FUSE_TRACE") != "",
 	}
-	// Writes arrive with the write path; until then the kernel refuses them
-	// all with EROFS, whatever the call (create, mkdir, rename, setattr...).
-	mo.Options = append(mo.Options, "ro")
+	if cfg.readOnly {
+		mo.Options = append(mo.Options, "ro") // the kernel refuses every write itself
+	}
 	server, err := fusefs.Mount(cfg.mountpoint, filesystem.Root(), filesystem.FuseOptions(mo))
 	if err != nil {
 		return fmt.Errorf("mount %s: %w", cfg.mountpoint, err)

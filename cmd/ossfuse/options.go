@@ -25,8 +25,8 @@ type config struct {
 	uid, gid                 uint32
 	umask, fileMode, dirMode uint32
 	memory                   int64
-	allowOther               bool
-	readOnly                 bool // accepted now; every mount is read-only until writes exist
+	allowOther, readOnly     bool
+	cacheDir                 string
 	debug                    bool
 }
 
@@ -57,6 +57,7 @@ func options() []option {
 		{"memory", "BYTES", "byte budget for file data in flight, e.g. 256MiB", func(c *config, v string) (err error) { c.memory, err = units.ParseBytes(v); return err }},
 		{"allow_other", "", "let other users than the mounting one use the mount", func(c *config, _ string) error { c.allowOther = true; return nil }},
 		{"ro", "", "mount read-only", func(c *config, _ string) error { c.readOnly = true; return nil }},
+		{"cache_dir", "DIR", "where files being written are staged (default: a directory under $TMPDIR)", func(c *config, v string) error { c.cacheDir = v; return nil }},
 		{"debug", "", "log every failure and decision verbosely", func(c *config, _ string) error { c.debug = true; return nil }},
 	}
 }

@@ -9,11 +9,11 @@ import (
 	"github.com/ossfuse/ossfuse/integration/harness"
 )
 
-// TestWritesRefused checks that, while the mount is read-only, every kind
-// of write fails with EROFS and changes nothing in the bucket.
+// TestWritesRefused checks that on a mount with -o ro every kind of write
+// fails with EROFS and changes nothing in the bucket.
 func TestWritesRefused(t *testing.T) {
 	f := setup(t)
-	m := f.mount(t)
+	m := f.mount(t, harness.WithOptions("ro"))
 	f.emu.ResetStats(t)
 	for _, script := range []string{
 		"echo x > new-file",

@@ -1,0 +1,209 @@
+package fs
+
+import (
+	"context"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+	"time"
+
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossfuse/ossfuse/meta"
+	"github.com/ossfuse/ossfuse/ossio"
+)
+
+// parentOf is the directory path of p ("" for a child of the root).
+func parentOf(p string) string {
+	dir := path.Dir(p)
+	if dir == "." {
+		return ""
+	}
+	return dir
+}
+
+// stored records that path now holds e: our own changes are seen at once.
+func (f *FS) stored(p string, e entry) {
+	f.stats.Put(p, e)
+	f.lists.Invalidate(parentOf(p))
+	if e.key != "" {
+		f.blocks.InvalidateObject(e.key)
+	}
+}
+
+// removed records that path and everything under it are gone.
+func (f *FS) removed(p, key string) {
+	f.changedTree(p)
+	f.stats.PutNegative(p)
+	if key != "" {
+		f.blocks.InvalidateObject(key)
+	}
+}
+
+// changedTree forgets what was known of path and everything under it.
+func (f *FS) changedTree(p string) {
+	f.stats.Invalidate(p)
+	f.stats.InvalidatePrefix(p + "/")
+	f.lists.Invalidate(p)
+	f.lists.Invalidate(parentOf(p))
+}
+
+// callerAttr is the attributes of an object a caller creates now.
+func callerAttr(ctx context.Context, mode uint32) meta.Attr {
+	a := meta.Attr{Mode: mode, Mtime: time.Now()}
+	if c, ok := fuse.FromContext(ctx); ok {
+		a.Uid, a.Gid = c.Uid, c.Gid
+	}
+	return a
+}
+
+// putStaged uploads staged content as e's object, with e's attributes and
+// the user metadata the object had, and returns the entry of the result.
+func (f *FS) putStaged(ctx context.Context, e entry, file *os.File) (entry, error) {
+	res, err := f.client.PutObject(ctx, ossio.PutRequest{
+		Key: e.key, Body: io.NewSectionReader(file, 0, e.attr.Size), Size: e.attr.Size,
+		ContentType: e.contentType, Meta: meta.Merge(e.userMeta, e.attr),
+	})
+	if err != nil {
+		return entry{}, err
+	}
+	e.etag, e.exact, e.objType = res.ETag, true, ossio.TypeNormal
+	e.attr.Mtime = meta.StoredTime(e.attr.Mtime)
+	e.userMeta = meta.Merge(e.userMeta, e.attr)
+	return e, nil
+}
+
+// exactEntryOf returns e with the object's own metadata: e itself when it
+// came from a HEAD, else a fresh HEAD of its key.
+func (f *FS) exactEntryOf(ctx context.Context, e entry) (entry, error) {
+	if e.exact || e.key == "" {
+		return e, nil
+	}
+	info, err := f.client.HeadObject(ctx, e.key)
+	if err != nil {
+		return entry{}, err
+	}
+	exact := f.fileEntry(info)
+	exact.kind = e.kind
+	if e.kind == kindDir {
+		exact.attr.Mode = meta.ModeDir | exact.attr.Perm()
+	}
+	return exact, nil
+}
+
+// replaceAttr gives the object of e the attributes a: a copy of the
+// object onto itself with its full metadata (OSS replaces metadata on a
+// self-copy), or for an implicit directory a new marker. One request.
+func (f *FS) replaceAttr(ctx context.Context, p string, e entry, a meta.Attr) (entry, error) {
+	e, err := f.exactEntryOf(ctx, e)
+	if err != nil {
+		return entry{}, err
+	}
+	a.Mtime = meta.StoredTime(a.Mtime)
+	m := meta.Merge(e.userMeta, a)
+	if e.kind == kindDir && e.key == "" {
+		e.key = f.opts.Mapper.DirKey(p)
+		_, err = f.client.PutObject(ctx, ossio.PutRequest{Key: e.key, Body: strings.NewReader(""), ContentType: meta.MarkerContentType, Meta: m})
+	} else {
+		_, err = f.client.CopyObject(ctx, ossio.CopyRequest{
+			SrcKey: e.key, DstKey: e.key, Directive: ossio.MetadataReplace, ContentType: e.contentType, Meta: m,
+		})
+	}
+	if err != nil {
+		return entry{}, err
+	}
+	e.attr.Mode, e.attr.Uid, e.attr.Gid, e.attr.Mtime = a.Mode, a.Uid, a.Gid, a.Mtime
+	e.userMeta, e.exact = m, true
+	return e, nil
+}
+
+// applySetattr changes a as in asks: mode bits, owner, mtime (atime is
+// not stored).
+func applySetattr(a *meta.Attr, in *fuse.SetAttrIn) {
+	if mode, ok := in.GetMode(); ok {
+		a.Mode = a.Type() | mode&0o7777
+	}
+	if uid, ok := in.GetUID(); ok {
+		a.Uid = uid
+	}
+	if gid, ok := in.GetGID(); ok {
+		a.Gid = gid
+	}
+	if t, ok := in.GetMTime(); ok {
+		a.Mtime = t
+	}
+}
+
+// changesMetadata reports whether in changes what OSS stores (not only atime).
+func changesMetadata(in *fuse.SetAttrIn) bool {
+	return in.Valid&(fuse.FATTR_MODE|fuse.FATTR_UID|fuse.FATTR_GID|fuse.FATTR_MTIME) != 0
+}
+
+// setattrClean applies a metadata change to the object behind path p.
+func (f *FS) setattrClean(ctx context.Context, p string, e entry, in *fuse.SetAttrIn) (entry, syscall.Errno) {
+	if f.opts.ReadOnly {
+		return e, syscall.EROFS
+	}
+	if !changesMetadata(in) {
+		return e, 0
+	}
+	a := e.attr
+	applySetattr(&a, in)
+	e, err := f.replaceAttr(ctx, p, e, a)
+	if err != nil {
+		return entry{}, toErrno(f.log, "setattr", p, err)
+	}
+	f.stored(p, e)
+	return e, 0
+}
+
+// Setattr truncates through the staging copy, and changes metadata in the
+// pending upload of a file being written, else by a self-copy.
+func (n *fileNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if n.fs.opts.ReadOnly {
+		return syscall.EROFS
+	}
+	n.mu.Lock()
+	size, truncate := in.GetSize()
+	if truncate {
+		if errno := n.stageLocked(ctx, size == 0); errno != 0 {
+			n.mu.Unlock()
+			return errno
+		}
+		if err := n.stage.truncate(int64(size)); err != nil {
+			n.mu.Unlock()
+			return toErrno(n.fs.log, "truncate", n.Path(nil), err)
+		}
+		n.stage.attr.Mtime = time.Now()
+	}
+	if n.stage != nil {
+		applySetattr(&n.stage.attr, in)
+		n.stage.touch()
+		writers := n.writers
+		e := n.stagedEntryLocked()
+		n.mu.Unlock()
+		if writers == 0 { // no close will upload it: do it now
+			if err := n.flush(ctx); err != nil {
+				return toErrno(n.fs.log, "setattr", n.Path(nil), err)
+			}
+			n.release(false)
+		}
+		e.fill(&out.Attr)
+		return 0
+	}
+	n.mu.Unlock()
+	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
+	if err != nil {
+		return toErrno(n.fs.log, "setattr", n.Path(nil), err)
+	}
+	e, errno := n.fs.setattrClean(ctx, n.Path(nil), e, in)
+	if errno != 0 {
+		return errno
+	}
+	n.setEntry(e)
+	e.fill(&out.Attr)
+	return 0
+}
