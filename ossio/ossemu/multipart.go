@@ -120,7 +120,7 @@ func parseCopyRange(v string, size int64) (off, n int64, _ *apiError) {
 	if v == "" {
 		return 0, size, nil
 	}
-	bad := errInvalidArgument("0017-00000804", "x-oss-copy-source-range must be bytes=first-last within the source object", "x-oss-copy-source-range", v)
+	bad := errInvalidArgument("0042-00000306", "x-oss-copy-source-range must be bytes=first-last within the source object", "x-oss-copy-source-range", v)
 	spec, ok := strings.CutPrefix(v, "bytes=")
 	first, last, ok2 := strings.Cut(spec, "-")
 	if !ok || !ok2 {
@@ -128,10 +128,11 @@ func parseCopyRange(v string, size int64) (off, n int64, _ *apiError) {
 	}
 	a, err1 := strconv.ParseInt(first, 10, 64)
 	b, err2 := strconv.ParseInt(last, 10, 64)
-	if err1 != nil || err2 != nil || a < 0 || b < a || a >= size {
+	// OSS refuses a range reaching past the source (EC 0042-00000306)
+	// rather than copying a short part.
+	if err1 != nil || err2 != nil || a < 0 || b < a || b >= size {
 		return 0, 0, bad
 	}
-	b = min(b, size-1)
 	return a, b - a + 1, nil
 }
 
@@ -144,11 +145,14 @@ func (s *Server) uploadPartCopy(c *call) *apiError {
 	if aerr != nil {
 		return aerr
 	}
-	_, srcData, aerr := s.copySourceObject(c)
+	src, srcData, aerr := s.copySourceObject(c)
 	if aerr != nil {
 		return aerr
 	}
 	defer s.store.drop(srcData)
+	if src.Type == "Appendable" {
+		return errInvalidArgument("0017-00000802", "An appendable object cannot be copied.", "x-oss-copy-source", src.Key)
+	}
 	off, length, aerr := parseCopyRange(c.r.Header.Get("x-oss-copy-source-range"), srcData.size())
 	if aerr != nil {
 		return aerr

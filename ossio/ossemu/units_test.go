@@ -177,3 +177,25 @@ func TestMemBlobSliceAcrossChunks(t *testing.T) {
 		}
 	}
 }
+
+func TestParseCopyRange(t *testing.T) {
+	for _, c := range []struct {
+		header   string
+		off, n   int64
+		rejected bool
+	}{
+		{"", 0, 1000, false},
+		{"bytes=0-999", 0, 1000, false},
+		{"bytes=100-199", 100, 100, false},
+		{"bytes=0-1000", 0, 0, true}, // past the end: OSS refuses, never a short part
+		{"bytes=1000-1000", 0, 0, true},
+		{"bytes=5-2", 0, 0, true},
+		{"bytes=a-b", 0, 0, true},
+		{"0-9", 0, 0, true},
+	} {
+		off, n, err := parseCopyRange(c.header, 1000)
+		if (err != nil) != c.rejected || (!c.rejected && (off != c.off || n != c.n)) {
+			t.Errorf("parseCopyRange(%q) = %d, %d, %v; want %d, %d, rejected=%v", c.header, off, n, err, c.off, c.n, c.rejected)
+		}
+	}
+}
