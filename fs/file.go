@@ -7,7 +7,6 @@ import (
 	"path"
 	"sync"
 	"syscall"
-	"time"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -70,7 +69,18 @@ func (n *fileNode) stagedEntryLocked() entry {
 
 func (n *fileNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	n.mu.Lock()
-	if n.stage != nil {
+	switch {
+	case n.unlinked:
+		// fstat of a descriptor whose name is gone: what it holds, no links.
+		e := n.last
+		if n.stage != nil {
+			e = n.stagedEntryLocked()
+		}
+		n.mu.Unlock()
+		e.fill(&out.Attr)
+		out.Nlink = 0
+		return 0
+	case n.stage != nil:
 		n.stagedEntryLocked().fill(&out.Attr)
 		n.mu.Unlock()
 		return 0
@@ -100,8 +110,15 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if write || n.stage != nil {
-		if errno := n.stageLocked(ctx, flags&syscall.O_TRUNC != 0); errno != 0 {
-			return nil, 0, errno
+		// A write-only open stages nothing until the first write or
+		// truncate: `touch` and metadata changes through a descriptor then
+		// cost a self-copy, not a download and an upload. A read-write
+		// open stages at once, so that its reads see its writes.
+		truncate := flags&syscall.O_TRUNC != 0
+		if truncate || n.stage != nil || flags&syscall.O_ACCMODE == syscall.O_RDWR {
+			if errno := n.stageLocked(ctx, truncate); errno != 0 {
+				return nil, 0, errno
+			}
 		}
 		if write {
 			n.writers++
@@ -199,7 +216,37 @@ var (
 	_ = (fusefs.FileFlusher)((*fileHandle)(nil))
 	_ = (fusefs.FileFsyncer)((*fileHandle)(nil))
 	_ = (fusefs.FileReleaser)((*fileHandle)(nil))
+	_ = (fusefs.FileAllocater)((*fileHandle)(nil))
 )
+
+// fallocKeepSize is FALLOC_FL_KEEP_SIZE of fallocate(2).
+const fallocKeepSize = 1
+
+// Allocate grows the file (fallocate with mode 0) through its stage; with
+// FALLOC_FL_KEEP_SIZE there is nothing to reserve on OSS. Other modes
+// (punching holes, collapsing ranges) are not supported.
+func (h *fileHandle) Allocate(ctx context.Context, off, size uint64, mode uint32) syscall.Errno {
+	switch {
+	case !h.write:
+		return syscall.EBADF
+	case mode == fallocKeepSize:
+		return 0
+	case mode != 0:
+		return syscall.EOPNOTSUPP
+	}
+	n := h.node
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if errno := n.stageLocked(ctx, false); errno != 0 {
+		return errno
+	}
+	if end := int64(off + size); end > n.stage.size {
+		if err := n.stage.truncate(end); err != nil {
+			return toErrno(n.fs.log, "fallocate", n.Path(nil), err)
+		}
+	}
+	return 0
+}
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	if h.r == nil {
@@ -244,11 +291,14 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 	n := h.node
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if !h.write || n.stage == nil {
+	if !h.write {
 		return 0, syscall.EBADF
 	}
+	if errno := n.stageLocked(ctx, false); errno != 0 {
+		return 0, errno
+	}
 	w, err := n.stage.writeAt(data, off)
-	n.stage.attr.Mtime = time.Now()
+	n.stage.attr.Mtime = now()
 	if err != nil {
 		return uint32(w), toErrno(n.fs.log, "write", n.Path(nil), err)
 	}
@@ -257,14 +307,14 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 
 // Flush runs at every close of a descriptor: close returns the upload's error.
 func (h *fileHandle) Flush(ctx context.Context) syscall.Errno {
-	if err := h.node.flush(ctx); err != nil {
+	if err := h.node.flush(uninterruptible(ctx)); err != nil {
 		return toErrno(h.node.fs.log, "flush", h.node.Path(nil), err)
 	}
 	return 0
 }
 
 func (h *fileHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	if err := h.node.flush(ctx); err != nil {
+	if err := h.node.flush(uninterruptible(ctx)); err != nil {
 		return toErrno(h.node.fs.log, "fsync", h.node.Path(nil), err)
 	}
 	return 0

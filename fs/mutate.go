@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"io"
 	"os"
 	"path"
 	"strings"
@@ -51,9 +50,19 @@ func (f *FS) changedTree(p string) {
 	f.lists.Invalidate(parentOf(p))
 }
 
+// uninterruptible detaches a mutation from the kernel's interrupts: a
+// signal to the caller (Go programs get SIGURG for preemption all the
+// time) must not leave a rename or an upload half done and return EINTR
+// from a call programs do not retry. Reads stay interruptible.
+func uninterruptible(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+// now is the current time as it will be stored (whole seconds), so that
+// what a process sees before an upload does not change after it.
+func now() time.Time { return meta.StoredTime(time.Now()) }
+
 // callerAttr is the attributes of an object a caller creates now.
 func callerAttr(ctx context.Context, mode uint32) meta.Attr {
-	a := meta.Attr{Mode: mode, Mtime: time.Now()}
+	a := meta.Attr{Mode: mode, Mtime: now()}
 	if c, ok := fuse.FromContext(ctx); ok {
 		a.Uid, a.Gid = c.Uid, c.Gid
 	}
@@ -62,11 +71,11 @@ func callerAttr(ctx context.Context, mode uint32) meta.Attr {
 
 // putStaged uploads staged content as e's object, with e's attributes and
 // the user metadata the object had, and returns the entry of the result.
+// Small files are one PutObject; larger ones a multipart upload with parts
+// read from the stage in parallel.
 func (f *FS) putStaged(ctx context.Context, e entry, file *os.File) (entry, error) {
-	res, err := f.client.PutObject(ctx, ossio.PutRequest{
-		Key: e.key, Body: io.NewSectionReader(file, 0, e.attr.Size), Size: e.attr.Size,
-		ContentType: e.contentType, Meta: meta.Merge(e.userMeta, e.attr),
-	})
+	res, err := ossio.UploadFile(ctx, f.client, e.key, file, e.attr.Size,
+		ossio.ObjectMeta{ContentType: e.contentType, Meta: meta.Merge(e.userMeta, e.attr)}, ossio.UploadOptions{}, nil)
 	if err != nil {
 		return entry{}, err
 	}
@@ -105,12 +114,12 @@ func (f *FS) replaceAttr(ctx context.Context, p string, e entry, a meta.Attr) (e
 	a.Mtime = meta.StoredTime(a.Mtime)
 	m := meta.Merge(e.userMeta, a)
 	if e.kind == kindDir && e.key == "" {
-		e.key = f.opts.Mapper.DirKey(p)
+		e.key, e.contentType = f.opts.Mapper.DirKey(p), meta.MarkerContentType
 		_, err = f.client.PutObject(ctx, ossio.PutRequest{Key: e.key, Body: strings.NewReader(""), ContentType: meta.MarkerContentType, Meta: m})
 	} else {
-		_, err = f.client.CopyObject(ctx, ossio.CopyRequest{
+		_, err = ossio.CopyLarge(ctx, f.client, ossio.CopyRequest{
 			SrcKey: e.key, DstKey: e.key, Directive: ossio.MetadataReplace, ContentType: e.contentType, Meta: m,
-		})
+		}, e.attr.Size, ossio.UploadOptions{})
 	}
 	if err != nil {
 		return entry{}, err
@@ -133,7 +142,7 @@ func applySetattr(a *meta.Attr, in *fuse.SetAttrIn) {
 		a.Gid = gid
 	}
 	if t, ok := in.GetMTime(); ok {
-		a.Mtime = t
+		a.Mtime = meta.StoredTime(t)
 	}
 }
 
@@ -166,6 +175,7 @@ func (n *fileNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.S
 	if n.fs.opts.ReadOnly {
 		return syscall.EROFS
 	}
+	ctx = uninterruptible(ctx)
 	n.mu.Lock()
 	size, truncate := in.GetSize()
 	if truncate {
@@ -177,7 +187,7 @@ func (n *fileNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.S
 			n.mu.Unlock()
 			return toErrno(n.fs.log, "truncate", n.Path(nil), err)
 		}
-		n.stage.attr.Mtime = time.Now()
+		n.stage.attr.Mtime = now()
 	}
 	if n.stage != nil {
 		applySetattr(&n.stage.attr, in)

@@ -44,6 +44,7 @@ func (n *dirNode) newChildPath(name string) (string, syscall.Errno) {
 // Create makes a new file. Nothing is uploaded until the first flush: the
 // file is staged, and close uploads it (an empty file too).
 func (n *dirNode) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*fusefs.Inode, fusefs.FileHandle, uint32, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	p, errno := n.newChildPath(name)
 	if errno != 0 {
 		return nil, nil, 0, errno
@@ -62,6 +63,7 @@ func (n *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 
 // Mkdir writes the directory's marker, carrying its mode, owner and mtime.
 func (n *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	p, errno := n.newChildPath(name)
 	if errno != 0 {
 		return nil, errno
@@ -81,6 +83,7 @@ func (n *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 // Symlink writes an ossfs 1.x symlink: the target as the body, S_IFLNK in
 // the mode, so that ossfs reads it too.
 func (n *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	p, errno := n.newChildPath(name)
 	if errno != 0 {
 		return nil, errno
@@ -106,6 +109,7 @@ func (n *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 // Unlink deletes a file's object. A descriptor still open on it keeps its
 // data locally but uploads nothing: the name is gone.
 func (n *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	if n.fs.opts.ReadOnly {
 		return syscall.EROFS
 	}
@@ -128,6 +132,7 @@ func (n *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 // Rmdir removes an empty directory's marker; ENOTEMPTY while anything
 // but the marker is under its prefix.
 func (n *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	if n.fs.opts.ReadOnly {
 		return syscall.EROFS
 	}
@@ -169,6 +174,7 @@ func (n *dirNode) Mknod(ctx context.Context, name string, mode, dev uint32, out 
 // Setattr changes a directory's metadata on its marker (writing one for an
 // implicit directory).
 func (n *dirNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	if n.IsRoot() {
 		return syscall.EPERM // the root has no object to hold its attributes
 	}
@@ -189,6 +195,7 @@ func (n *dirNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.Se
 // Setattr changes a symlink's metadata (lchown, utimensat with
 // AT_SYMLINK_NOFOLLOW) by a self-copy.
 func (n *symlinkNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
 	if err != nil {
 		return toErrno(n.fs.log, "setattr", n.Path(nil), err)

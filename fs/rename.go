@@ -22,6 +22,7 @@ const renameParallelism = 16
 // copies are made before anything is deleted, so a failure leaves the
 // source whole.
 func (n *dirNode) Rename(ctx context.Context, name string, newParent fusefs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	if n.fs.opts.ReadOnly {
 		return syscall.EROFS
 	}
@@ -94,7 +95,8 @@ func (n *dirNode) renameFile(ctx context.Context, name, from, to string) error {
 		return err
 	}
 	oldKey, newKey := n.fs.opts.Mapper.Key(from), n.fs.opts.Mapper.Key(to)
-	res, err := n.fs.client.CopyObject(ctx, ossio.CopyRequest{SrcKey: oldKey, DstKey: newKey, Directive: ossio.MetadataCopy, IfMatch: src.etag})
+	res, err := ossio.CopyLarge(ctx, n.fs.client, ossio.CopyRequest{SrcKey: oldKey, DstKey: newKey, Directive: ossio.MetadataCopy, IfMatch: src.etag},
+		src.attr.Size, ossio.UploadOptions{})
 	if err != nil {
 		return err
 	}
