@@ -28,6 +28,7 @@ type fileNode struct {
 	cachedETag string   // GUARDED_BY(mu): the version whose pages the kernel may hold
 	stage      *staging // GUARDED_BY(mu): the new content while the file is written
 	writers    int      // GUARDED_BY(mu): open handles that may write
+	staged     int      // GUARDED_BY(mu): open handles reading or writing the stage
 	unlinked   bool     // GUARDED_BY(mu): its name is gone: flushes upload nothing
 }
 
@@ -123,6 +124,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 		if write {
 			n.writers++
 		}
+		n.staged++
 		return &fileHandle{node: n, write: write}, 0, 0
 	}
 	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
@@ -187,15 +189,21 @@ func (n *fileNode) flush(ctx context.Context) error {
 	return nil
 }
 
-// releaseWriter ends a handle that could write; the staging copy goes
-// when nothing may write it and it holds nothing unuploaded.
+// release ends a handle on the stage.
 func (n *fileNode) release(write bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if write {
 		n.writers--
 	}
-	if n.writers == 0 && n.stage != nil && (!n.stage.dirty() || n.unlinked) {
+	n.staged--
+	n.dropCleanStageLocked()
+}
+
+// dropCleanStageLocked removes the stage once no handle uses it and it
+// holds nothing unuploaded (or nothing that may be uploaded any more).
+func (n *fileNode) dropCleanStageLocked() {
+	if n.staged == 0 && n.stage != nil && (!n.stage.dirty() || n.unlinked) {
 		n.stage.discard()
 		n.stage = nil
 	}

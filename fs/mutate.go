@@ -199,7 +199,9 @@ func (n *fileNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.S
 			if err := n.flush(ctx); err != nil {
 				return toErrno(n.fs.log, "setattr", n.Path(nil), err)
 			}
-			n.release(false)
+			n.mu.Lock()
+			n.dropCleanStageLocked()
+			n.mu.Unlock()
 		}
 		e.fill(&out.Attr)
 		return 0

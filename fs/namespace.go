@@ -54,7 +54,7 @@ func (n *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 	if err != nil {
 		return nil, nil, 0, toErrno(n.fs.log, "create", p, err)
 	}
-	node := &fileNode{fs: n.fs, last: e, stage: s, writers: 1}
+	node := &fileNode{fs: n.fs, last: e, stage: s, writers: 1, staged: 1}
 	n.fs.stored(p, e)
 	e.fill(&out.Attr)
 	ch := n.NewInode(ctx, node, fusefs.StableAttr{Mode: kindFile.mode()})
