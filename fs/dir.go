@@ -41,6 +41,7 @@ func (n *dirNode) path() string { return n.Path(nil) }
 
 // Lookup finds a child by name (see FS.stat for what it costs).
 func (n *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	if err := meta.CheckName(name); err != nil {
 		return nil, toErrno(n.fs.log, "lookup", name, err)
 	}
@@ -104,6 +105,7 @@ var (
 
 // load takes the listing if this handle has none yet.
 func (h *dirHandle) load(ctx context.Context) (*dirListing, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.listing == nil {
@@ -153,6 +155,7 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 
 // Lookup answers READDIRPLUS from the handle's snapshot: no request.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	l, errno := h.load(ctx)
 	if errno != 0 {
 		return nil, errno

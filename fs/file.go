@@ -69,6 +69,7 @@ func (n *fileNode) stagedEntryLocked() entry {
 }
 
 func (n *fileNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	n.mu.Lock()
 	switch {
 	case n.unlinked:
@@ -104,6 +105,7 @@ func (n *fileNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.
 // kernel's page cache only when the object is the version it caches. An
 // open for writing stages the file's content locally (see staging).
 func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	write := flags&syscall.O_ACCMODE != syscall.O_RDONLY
 	if n.fs.opts.ReadOnly && (write || flags&syscall.O_TRUNC != 0) {
 		return nil, 0, syscall.EROFS
@@ -234,6 +236,7 @@ const fallocKeepSize = 1
 // FALLOC_FL_KEEP_SIZE there is nothing to reserve on OSS. Other modes
 // (punching holes, collapsing ranges) are not supported.
 func (h *fileHandle) Allocate(ctx context.Context, off, size uint64, mode uint32) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	switch {
 	case !h.write:
 		return syscall.EBADF
@@ -296,6 +299,7 @@ func (h *fileHandle) readStaged(dest []byte, off int64) (fuse.ReadResult, syscal
 }
 
 func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	n := h.node
 	n.mu.Lock()
 	defer n.mu.Unlock()

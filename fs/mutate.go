@@ -50,10 +50,12 @@ func (f *FS) changedTree(p string) {
 	f.lists.Invalidate(parentOf(p))
 }
 
-// uninterruptible detaches a mutation from the kernel's interrupts: a
-// signal to the caller (Go programs get SIGURG for preemption all the
-// time) must not leave a rename or an upload half done and return EINTR
-// from a call programs do not retry. Reads stay interruptible.
+// uninterruptible detaches an operation from the kernel's interrupts. A
+// handled signal that reaches the caller during a FUSE request (Go
+// programs get SIGURG for preemption all the time) becomes an INTERRUPT;
+// answering it with EINTR fails lookups, opens and renames that programs
+// do not retry, and could leave a rename or an upload half done. Only
+// reads stay interruptible: a read may return early.
 func uninterruptible(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
 // now is the current time as it will be stored (whole seconds), so that

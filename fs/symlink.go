@@ -39,6 +39,7 @@ func (n *symlinkNode) setEntry(e entry) {
 }
 
 func (n *symlinkNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	ctx = uninterruptible(ctx)
 	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
 	if err != nil {
 		return toErrno(n.fs.log, "getattr", n.Path(nil), err)
@@ -54,6 +55,7 @@ func (n *symlinkNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fu
 // with one GetSymlink (native links) or one GET of the body (ossfs links),
 // remembered for the version.
 func (n *symlinkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
+	ctx = uninterruptible(ctx)
 	n.mu.Lock()
 	e := n.last
 	n.mu.Unlock()
