@@ -3,7 +3,6 @@ package harness
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,17 +157,13 @@ func (m *Mounted) start() error {
 		return err
 	}
 	m.proc = p
-	// Ready means mounted AND ossfuse done setting the mount up: the mount
-	// shows in mountinfo as soon as the kernel has it, before ossfuse has
-	// tuned it (readahead) and logged "mounted".
-	logStart, _ := f.Seek(0, io.SeekCurrent)
 	deadline := time.Now().Add(MountTimeout)
 	for {
 		ok, err := IsMounted(m.Dir)
 		switch {
 		case err != nil:
 			return err
-		case ok && loggedSince(f.Name(), logStart, "msg=mounted"):
+		case ok:
 			return nil
 		case time.Now().After(deadline):
 			return fmt.Errorf("ossfuse did not mount %s within %v", m.Dir, MountTimeout)
@@ -252,13 +247,4 @@ func envWithoutOSS() []string {
 		}
 	}
 	return env
-}
-
-// loggedSince reports whether the file at path holds text after offset.
-func loggedSince(path string, offset int64, text string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil || int64(len(b)) < offset {
-		return false
-	}
-	return strings.Contains(string(b[offset:]), text)
 }
