@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -72,6 +73,13 @@ func TestReadaheadRaised(t *testing.T) {
 	var st unix.Stat_t
 	if err := unix.Stat(m.Dir, &st); err != nil {
 		t.Fatal(err)
+	}
+	// The mount shows before ossfuse has finished setting it up; it logs
+	// "mounted" once it has (readahead included).
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(m.Log(), "msg=mounted"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("ossfuse did not log that it mounted within 20 s")
+		}
 	}
 	path := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
 	got, err := os.ReadFile(path)
