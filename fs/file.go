@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path"
 	"sync"
@@ -57,6 +58,19 @@ func revalidate(ctx context.Context, f *FS, in *fusefs.Inode) (entry, error) {
 		dir = dir[:len(dir)-1]
 	}
 	return f.stat(ctx, dir, name)
+}
+
+// revalidateFile is revalidate for an open: when the name now holds
+// something else than a regular file (a rename put a symlink or a
+// directory there since the kernel looked it up), the open must not serve
+// that object as this file's content. ESTALE makes the kernel walk the
+// path again, and find what is there now.
+func (n *fileNode) revalidateFile(ctx context.Context) (entry, error) {
+	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
+	if err == nil && e.kind != kindFile {
+		return entry{}, fmt.Errorf("open %q: now a %v: %w", n.Path(nil), e.kind, errStale)
+	}
+	return e, err
 }
 
 // stagedEntryLocked is the entry of a file being written.
@@ -129,7 +143,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 		n.staged++
 		return &fileHandle{node: n, write: write}, 0, 0
 	}
-	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
+	e, err := n.revalidateFile(ctx)
 	if err != nil {
 		return nil, 0, toErrno(n.fs.log, "open", n.Path(nil), err)
 	}
@@ -153,7 +167,7 @@ func (n *fileNode) stageLocked(ctx context.Context, truncate bool) syscall.Errno
 		}
 		return 0
 	}
-	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
+	e, err := n.revalidateFile(ctx)
 	if err != nil {
 		return toErrno(n.fs.log, "open", n.Path(nil), err)
 	}
