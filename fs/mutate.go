@@ -171,6 +171,23 @@ func (f *FS) setattrClean(ctx context.Context, p string, e entry, in *fuse.SetAt
 	return e, 0
 }
 
+// setattrObject applies a metadata change to the object of node (a file
+// not being written, a directory, a symlink): the node's current entry,
+// then one self-copy; the node remembers the result and out reports it.
+func (f *FS) setattrObject(ctx context.Context, node *fusefs.Inode, setter entrySetter, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	e, err := revalidate(ctx, f, node)
+	if err != nil {
+		return toErrno(f.log, "setattr", node.Path(nil), err)
+	}
+	e, errno := f.setattrClean(ctx, node.Path(nil), e, in)
+	if errno != 0 {
+		return errno
+	}
+	setter.setEntry(e)
+	e.fill(&out.Attr)
+	return 0
+}
+
 // Setattr truncates through the staging copy, and changes metadata in the
 // pending upload of a file being written, else by a self-copy.
 func (n *fileNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
@@ -209,15 +226,5 @@ func (n *fileNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.S
 		return 0
 	}
 	n.mu.Unlock()
-	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
-	if err != nil {
-		return toErrno(n.fs.log, "setattr", n.Path(nil), err)
-	}
-	e, errno := n.fs.setattrClean(ctx, n.Path(nil), e, in)
-	if errno != 0 {
-		return errno
-	}
-	n.setEntry(e)
-	e.fill(&out.Attr)
-	return 0
+	return n.fs.setattrObject(ctx, n.EmbeddedInode(), n, in, out)
 }

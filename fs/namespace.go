@@ -3,7 +3,6 @@ package fs
 import (
 	"bytes"
 	"context"
-	"path"
 	"strings"
 	"syscall"
 
@@ -174,37 +173,14 @@ func (n *dirNode) Mknod(ctx context.Context, name string, mode, dev uint32, out 
 // Setattr changes a directory's metadata on its marker (writing one for an
 // implicit directory).
 func (n *dirNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	ctx = uninterruptible(ctx)
 	if n.IsRoot() {
 		return syscall.EPERM // the root has no object to hold its attributes
 	}
-	p := n.path()
-	e, err := n.fs.stat(ctx, parentOf(p), path.Base(p))
-	if err != nil {
-		return toErrno(n.fs.log, "setattr", n.path(), err)
-	}
-	e, errno := n.fs.setattrClean(ctx, n.path(), e, in)
-	if errno != 0 {
-		return errno
-	}
-	n.setEntry(e)
-	e.fill(&out.Attr)
-	return 0
+	return n.fs.setattrObject(uninterruptible(ctx), n.EmbeddedInode(), n, in, out)
 }
 
 // Setattr changes a symlink's metadata (lchown, utimensat with
 // AT_SYMLINK_NOFOLLOW) by a self-copy.
 func (n *symlinkNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	ctx = uninterruptible(ctx)
-	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
-	if err != nil {
-		return toErrno(n.fs.log, "setattr", n.Path(nil), err)
-	}
-	e, errno := n.fs.setattrClean(ctx, n.Path(nil), e, in)
-	if errno != 0 {
-		return errno
-	}
-	n.setEntry(e)
-	e.fill(&out.Attr)
-	return 0
+	return n.fs.setattrObject(uninterruptible(ctx), n.EmbeddedInode(), n, in, out)
 }
