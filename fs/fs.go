@@ -52,6 +52,17 @@ type Options struct {
 	// CacheDir holds the staging files of files being written (default: a
 	// directory of this process under the system's temporary directory).
 	CacheDir string
+	// RecoveryDir receives the content of files that could not be uploaded
+	// by the time the filesystem closes (default: CacheDir/recovered).
+	RecoveryDir string
+	// PartSize is the size of upload parts (default ossio.DefaultPartSize);
+	// Parallelism the parts of one file uploading at once (default
+	// ossio.DefaultParallelism).
+	PartSize    int64
+	Parallelism int
+	// AppendMode creates new files as Appendable objects: each flush
+	// appends what was written since, so readers of the object see it grow.
+	AppendMode bool
 
 	// Log receives one line per failure; nil discards.
 	Log *logrus.Entry
