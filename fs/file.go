@@ -11,6 +11,8 @@ import (
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossfuse/ossfuse/ossio"
 )
 
 // fileNode is a regular file backed by one object.
@@ -157,13 +159,15 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, u
 	return &fileHandle{node: n, e: e, r: r}, fuseFlags, 0
 }
 
-// stageLocked makes sure the file has a staging copy, truncated if asked.
+// stageLocked makes sure the file has a stage, truncated if asked.
 func (n *fileNode) stageLocked(ctx context.Context, truncate bool) syscall.Errno {
 	if n.stage != nil {
 		if truncate {
-			if err := n.stage.truncate(0); err != nil {
+			if err := n.stage.truncateLocked(0); err != nil {
 				return toErrno(n.fs.log, "truncate", n.Path(nil), err)
 			}
+			n.fs.dropStreamLocked(n.stage)
+			n.fs.markDirty(n)
 		}
 		return 0
 	}
@@ -171,16 +175,20 @@ func (n *fileNode) stageLocked(ctx context.Context, truncate bool) syscall.Errno
 	if err != nil {
 		return toErrno(n.fs.log, "open", n.Path(nil), err)
 	}
-	s, err := n.fs.newStaging(ctx, e, truncate)
+	s, err := n.fs.newStaging(e, truncate, &n.mu)
 	if err != nil {
 		return toErrno(n.fs.log, "open", n.Path(nil), err)
 	}
 	n.last, n.stage = e, s
+	if s.dirty() {
+		n.fs.markDirty(n)
+	}
 	return 0
 }
 
-// flush uploads the staged content if it changed; the upload's error is
-// what close and fsync return, and the content stays staged for a retry.
+// flush uploads the stage if it holds changes; the upload's error is what
+// close and fsync return, and the changes stay staged for a retry. Writes
+// to the file wait while the upload reads the stage.
 func (n *fileNode) flush(ctx context.Context) error {
 	n.upload.Lock()
 	defer n.upload.Unlock()
@@ -188,20 +196,49 @@ func (n *fileNode) flush(ctx context.Context) error {
 	s := n.stage
 	if s == nil || !s.dirty() || n.unlinked {
 		n.mu.Unlock()
+		n.fs.markClean(n)
 		return nil
 	}
-	gen, e := s.gen, n.stagedEntryLocked()
+	if s.appendTimer != nil {
+		s.appendTimer.Stop()
+		s.appendTimer = nil
+	}
+	st := flushState{
+		path: n.Path(nil), key: n.key(), size: s.size, attr: s.attr,
+		contentGen: s.contentGen, attrGen: s.attrGen, contentDirty: s.contentDirty(), explicitMtime: s.explicitMtime,
+	}
+	st.attr.Size = s.size
+	s.flushing = true
 	n.mu.Unlock()
 
-	e, err := n.fs.putStaged(ctx, e, s.file)
+	e, err := n.fs.uploadStage(ctx, s, st)
+
+	n.mu.Lock()
+	s.flushing = false
+	s.flushed.Broadcast()
 	if err != nil {
+		if s.stream != nil && s.stream.fed == st.size {
+			n.fs.dropStreamLocked(s) // the next flush uploads the stage
+		}
+		n.mu.Unlock()
 		return err
 	}
-	n.mu.Lock()
-	s.uploaded = max(s.uploaded, gen)
-	n.last, n.cachedETag = e, e.etag
+	s.rebaseLocked(e, st)
+	n.last = e
+	n.cachedETag = e.etag
+	clean := !s.dirty()
 	n.mu.Unlock()
-	n.fs.stored(n.Path(nil), e)
+	if clean {
+		n.fs.markClean(n)
+	}
+	if e.etag == "" {
+		// An append: OSS does not say the new ETag; the next look HEADs.
+		n.fs.stats.Invalidate(st.path)
+		n.fs.lists.Invalidate(parentOf(st.path))
+		n.fs.blocks.InvalidateObject(st.key)
+		return nil
+	}
+	n.fs.stored(st.path, e)
 	return nil
 }
 
@@ -219,9 +256,11 @@ func (n *fileNode) release(write bool) {
 // dropCleanStageLocked removes the stage once no handle uses it and it
 // holds nothing unuploaded (or nothing that may be uploaded any more).
 func (n *fileNode) dropCleanStageLocked() {
-	if n.staged == 0 && n.stage != nil && (!n.stage.dirty() || n.unlinked) {
+	if n.staged == 0 && n.stage != nil && !n.stage.flushing && (!n.stage.dirty() || n.unlinked) {
+		n.fs.dropStreamLocked(n.stage)
 		n.stage.discard()
 		n.stage = nil
+		n.fs.markClean(n)
 	}
 }
 
@@ -266,16 +305,18 @@ func (h *fileHandle) Allocate(ctx context.Context, off, size uint64, mode uint32
 		return errno
 	}
 	if end := int64(off + size); end > n.stage.size {
-		if err := n.stage.truncate(end); err != nil {
+		if err := n.stage.truncateLocked(end); err != nil {
 			return toErrno(n.fs.log, "fallocate", n.Path(nil), err)
 		}
+		n.fs.dropStreamLocked(n.stage)
+		n.fs.markDirty(n)
 	}
 	return 0
 }
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	if h.r == nil {
-		return h.readStaged(dest, off)
+		return h.readStaged(ctx, dest, off)
 	}
 	n, err := h.r.ReadAt(ctx, dest, off)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -291,25 +332,42 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	return fuse.ReadResultData(dest[:n]), 0
 }
 
-func (h *fileHandle) readStaged(dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+func (h *fileHandle) readStaged(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n := h.node
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.stage == nil {
+	s := n.stage
+	n.mu.Unlock()
+	if s == nil {
 		return nil, syscall.EBADF
 	}
-	if off >= n.stage.size {
-		return fuse.ReadResultData(nil), 0
+	// Base bytes not staged yet are fetched first, outside the lock; a
+	// truncation meanwhile may leave a gap, hence the bounded retries.
+	for attempt := 0; ; attempt++ {
+		if err := n.fs.fill(ctx, s, off, off+int64(len(dest))); err != nil {
+			return nil, toErrno(n.fs.log, "read", n.Path(nil), err)
+		}
+		n.mu.Lock()
+		if n.stage != s {
+			n.mu.Unlock()
+			return nil, syscall.EBADF
+		}
+		present := s.fetched.union(&s.written)
+		if attempt < 8 && !present.covers(off, min(off+int64(len(dest)), s.baseValid)) {
+			n.mu.Unlock()
+			continue
+		}
+		defer n.mu.Unlock()
+		if off >= s.size {
+			return fuse.ReadResultData(nil), 0
+		}
+		dest = dest[:min(int64(len(dest)), s.size-off)]
+		got, err := s.file.ReadAt(dest, off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, toErrno(n.fs.log, "read", n.Path(nil), err)
+		}
+		clear(dest[got:]) // a hole at the end of the stage file
+		return fuse.ReadResultData(dest), 0
 	}
-	dest = dest[:min(int64(len(dest)), n.stage.size-off)]
-	got, err := n.stage.file.ReadAt(dest, off)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, toErrno(n.fs.log, "read", n.Path(nil), err)
-	}
-	// Bytes past the file's end on disk are a hole the content has not
-	// reached yet (a size set by truncate): zeros.
-	clear(dest[got:])
-	return fuse.ReadResultData(dest), 0
 }
 
 func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
@@ -323,8 +381,12 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 	if errno := n.stageLocked(ctx, false); errno != 0 {
 		return 0, errno
 	}
-	w, err := n.stage.writeAt(data, off)
-	n.stage.attr.Mtime = now()
+	w, err := n.stage.writeAtLocked(data, off)
+	if w > 0 {
+		n.fs.markDirty(n)
+		n.fs.streamLocked(ctx, n.stage, n.key(), data[:w], off)
+		n.scheduleAppendLocked()
+	}
 	if err != nil {
 		return uint32(w), toErrno(n.fs.log, "write", n.Path(nil), err)
 	}
@@ -354,4 +416,31 @@ func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
 		h.node.release(h.write)
 	}
 	return 0
+}
+
+// markUnlinked records that the file's name is gone (removed, or renamed
+// over): its changes must never be uploaded, and its stage goes once no
+// descriptor uses it.
+func (n *fileNode) markUnlinked() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.unlinked = true
+	if n.stage != nil {
+		n.fs.dropStreamLocked(n.stage)
+	}
+	n.dropCleanStageLocked()
+	n.fs.markClean(n)
+}
+
+// moved records that the file's object was copied to key (as the version
+// etag) by a rename: the stage's unchanged bytes now come from there.
+func (n *fileNode) moved(key, etag string, rewritten bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s := n.stage; s != nil && s.hasBase {
+		s.base.key, s.base.etag = key, etag
+		if rewritten {
+			s.base.objType = ossio.TypeNormal
+		}
+	}
 }

@@ -135,6 +135,7 @@ type FS struct {
 	budget  *cache.Budget
 	streams streamCount // readers in a sequential run, sharing the block cache
 	skipped skipLog
+	dirty   dirtyFiles
 	// mounted is the mtime of directories that have no object of their
 	// own (the root, implicit directories): a stable, plausible time.
 	mounted time.Time

@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"os"
 	"path"
 	"strings"
 	"syscall"
@@ -69,22 +68,6 @@ func callerAttr(ctx context.Context, mode uint32) meta.Attr {
 		a.Uid, a.Gid = c.Uid, c.Gid
 	}
 	return a
-}
-
-// putStaged uploads staged content as e's object, with e's attributes and
-// the user metadata the object had, and returns the entry of the result.
-// Small files are one PutObject; larger ones a multipart upload with parts
-// read from the stage in parallel.
-func (f *FS) putStaged(ctx context.Context, e entry, file *os.File) (entry, error) {
-	res, err := ossio.UploadFile(ctx, f.client, e.key, file, e.attr.Size,
-		ossio.ObjectMeta{ContentType: e.contentType, Meta: meta.Merge(e.userMeta, e.attr)}, ossio.UploadOptions{}, nil)
-	if err != nil {
-		return entry{}, err
-	}
-	e.etag, e.exact, e.objType = res.ETag, true, ossio.TypeNormal
-	e.attr.Mtime = meta.StoredTime(e.attr.Mtime)
-	e.userMeta = meta.Merge(e.userMeta, e.attr)
-	return e, nil
 }
 
 // exactEntryOf returns e with the object's own metadata: e itself when it
@@ -188,8 +171,9 @@ func (f *FS) setattrObject(ctx context.Context, node *fusefs.Inode, setter entry
 	return 0
 }
 
-// Setattr truncates through the staging copy, and changes metadata in the
-// pending upload of a file being written, else by a self-copy.
+// Setattr truncates through the stage, and changes metadata in the
+// pending upload of a file being written, else by a self-copy (an
+// Appendable object, which OSS cannot copy, is staged and rewritten).
 func (n *fileNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if n.fs.opts.ReadOnly {
 		return syscall.EROFS
@@ -197,34 +181,52 @@ func (n *fileNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.S
 	ctx = uninterruptible(ctx)
 	n.mu.Lock()
 	size, truncate := in.GetSize()
-	if truncate {
-		if errno := n.stageLocked(ctx, size == 0); errno != 0 {
+	if n.stage == nil && !truncate && changesMetadata(in) {
+		n.mu.Unlock()
+		e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
+		if err != nil {
+			return toErrno(n.fs.log, "setattr", n.Path(nil), err)
+		}
+		if e.objType != ossio.TypeAppendable {
+			return n.fs.setattrObject(ctx, n.EmbeddedInode(), n, in, out)
+		}
+		n.mu.Lock()
+	}
+	if truncate || n.stage == nil {
+		if errno := n.stageLocked(ctx, truncate && size == 0); errno != 0 {
 			n.mu.Unlock()
 			return errno
 		}
-		if err := n.stage.truncate(int64(size)); err != nil {
+	}
+	s := n.stage
+	if truncate && int64(size) != s.size {
+		if err := s.truncateLocked(int64(size)); err != nil {
 			n.mu.Unlock()
 			return toErrno(n.fs.log, "truncate", n.Path(nil), err)
 		}
-		n.stage.attr.Mtime = now()
+		n.fs.dropStreamLocked(s)
 	}
-	if n.stage != nil {
-		applySetattr(&n.stage.attr, in)
-		n.stage.touch()
-		writers := n.writers
-		e := n.stagedEntryLocked()
-		n.mu.Unlock()
-		if writers == 0 { // no close will upload it: do it now
-			if err := n.flush(ctx); err != nil {
-				return toErrno(n.fs.log, "setattr", n.Path(nil), err)
-			}
-			n.mu.Lock()
-			n.dropCleanStageLocked()
-			n.mu.Unlock()
+	if changesMetadata(in) {
+		applySetattr(&s.attr, in)
+		if _, ok := in.GetMTime(); ok {
+			s.explicitMtime = true
 		}
-		e.fill(&out.Attr)
-		return 0
+		s.attrGen++
 	}
+	if s.dirty() {
+		n.fs.markDirty(n)
+	}
+	writers := n.writers
+	e := n.stagedEntryLocked()
 	n.mu.Unlock()
-	return n.fs.setattrObject(ctx, n.EmbeddedInode(), n, in, out)
+	if writers == 0 { // no close will upload it: do it now
+		if err := n.flush(ctx); err != nil {
+			return toErrno(n.fs.log, "setattr", n.Path(nil), err)
+		}
+		n.mu.Lock()
+		n.dropCleanStageLocked()
+		n.mu.Unlock()
+	}
+	e.fill(&out.Attr)
+	return 0
 }

@@ -49,11 +49,13 @@ func (n *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 		return nil, nil, 0, errno
 	}
 	e := entry{kind: kindFile, key: n.fs.opts.Mapper.Key(p), attr: callerAttr(ctx, meta.ModeRegular|mode&0o7777)}
-	s, err := n.fs.newStaging(ctx, e, true)
+	node := &fileNode{fs: n.fs, last: e, writers: 1, staged: 1}
+	s, err := n.fs.newStaging(e, true, &node.mu)
 	if err != nil {
 		return nil, nil, 0, toErrno(n.fs.log, "create", p, err)
 	}
-	node := &fileNode{fs: n.fs, last: e, stage: s, writers: 1, staged: 1}
+	node.stage = s
+	n.fs.markDirty(node)
 	n.fs.stored(p, e)
 	e.fill(&out.Attr)
 	ch := n.NewInode(ctx, node, fusefs.StableAttr{Mode: kindFile.mode()})
@@ -119,9 +121,7 @@ func (n *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	}
 	if ch := n.GetChild(name); ch != nil {
 		if fn, ok := ch.Operations().(*fileNode); ok {
-			fn.mu.Lock()
-			fn.unlinked = true
-			fn.mu.Unlock()
+			fn.markUnlinked()
 		}
 	}
 	n.fs.removed(p, key)

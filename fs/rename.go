@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"syscall"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
@@ -67,9 +68,7 @@ func (n *dirNode) Rename(ctx context.Context, name string, newParent fusefs.Inod
 		if fn, ok := ch.Operations().(*fileNode); ok {
 			// The replaced file's open descriptors keep their data but
 			// must not upload it over the file renamed here.
-			fn.mu.Lock()
-			fn.unlinked = true
-			fn.mu.Unlock()
+			fn.markUnlinked()
 		}
 	}
 	return 0
@@ -95,10 +94,20 @@ func (n *dirNode) renameFile(ctx context.Context, name, from, to string) error {
 		return err
 	}
 	oldKey, newKey := n.fs.opts.Mapper.Key(from), n.fs.opts.Mapper.Key(to)
-	res, err := ossio.CopyLarge(ctx, n.fs.client, ossio.CopyRequest{SrcKey: oldKey, DstKey: newKey, Directive: ossio.MetadataCopy, IfMatch: src.etag},
-		src.attr.Size, ossio.UploadOptions{})
+	var res ossio.CopyResult
+	if src.objType == ossio.TypeAppendable {
+		res.ETag, err = n.fs.rewriteAppendable(ctx, src, newKey)
+	} else {
+		res, err = ossio.CopyLarge(ctx, n.fs.client, ossio.CopyRequest{SrcKey: oldKey, DstKey: newKey, Directive: ossio.MetadataCopy, IfMatch: src.etag},
+			src.attr.Size, n.fs.uploadOptions())
+	}
 	if err != nil {
 		return err
+	}
+	if ch := n.GetChild(name); ch != nil {
+		if fn, ok := ch.Operations().(*fileNode); ok {
+			fn.moved(newKey, res.ETag, src.objType == ossio.TypeAppendable)
+		}
 	}
 	if err := n.fs.client.DeleteObject(ctx, oldKey); err != nil {
 		return err
@@ -172,4 +181,27 @@ func (f *FS) listAll(ctx context.Context, prefix string) ([]string, error) {
 		}
 		req.ContinuationToken = page.NextContinuationToken
 	}
+}
+
+// rewriteAppendable writes the content and metadata of the Appendable
+// object of src as newKey, which OSS cannot do by copying: the bytes go
+// through a temporary stage (fetched in blocks) and up again, making a
+// Normal object. It returns the new object's ETag.
+func (f *FS) rewriteAppendable(ctx context.Context, src entry, newKey string) (string, error) {
+	src, err := f.exactEntryOf(ctx, src)
+	if err != nil {
+		return "", err
+	}
+	var mu sync.Mutex
+	tmp := src
+	tmp.key = newKey + "\x00rename" // a stage file of its own, not the destination's
+	s, err := f.newStaging(tmp, false, &mu)
+	if err != nil {
+		return "", err
+	}
+	defer s.discard()
+	s.base = src
+	res, err := ossio.UploadFile(ctx, f.client, newKey, stageReader{ctx: ctx, fs: f, s: s}, src.attr.Size,
+		ossio.ObjectMeta{ContentType: src.contentType, Meta: src.userMeta}, f.uploadOptions(), nil)
+	return res.ETag, err
 }

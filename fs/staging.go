@@ -4,37 +4,90 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/ossfuse/ossfuse/meta"
 	"github.com/ossfuse/ossfuse/ossio"
 )
 
-// staging is the local copy of a file being written: a file in the cache
-// directory holding the file's whole new content, and the attributes to
-// upload with it. It exists from the first open for writing until the
-// content is in OSS and no handle may write any more; while it exists,
-// reads and attributes of the file come from it.
+// staging is the local side of a file being written: a sparse file in the
+// cache directory that holds every byte written through the mount, and
+// the attributes to upload with them. The bytes the file still shares
+// with its base (the object version it started from) are not copied
+// locally unless they are read: an append to a large log, or a 4 KiB
+// write into a 1 GiB object, stages a few KiB, and the upload copies the
+// unchanged ranges inside OSS.
 //
 // Dirty data never lives only in memory: a failed upload leaves it here,
-// and the next flush retries.
+// the next flush retries, and what cannot be uploaded by the time the
+// filesystem closes goes to the recovery directory.
+//
+// Every field is guarded by the owning file node's mutex (mu), which is
+// also what stops a gap being filled over a byte a write just put there.
 type staging struct {
+	mu   *sync.Mutex
 	file *os.File
+
+	// base is the object version the content started from; hasBase is
+	// false for a new file. base.etag is empty after an append (OSS does
+	// not report the ETag of an appended object).
+	base    entry
+	hasBase bool
+	// Bytes [0, baseValid) that are not in written are the base's bytes;
+	// a truncation below the base's end lowers baseValid for good.
+	baseValid int64
+	// fetched are the bytes of [0, baseValid) copied from the base into
+	// file; written those changed by writes. Bytes at or past baseValid are
+	// always in file (a hole there reads as zeros).
+	fetched, written spanSet
+
 	size int64
 	attr meta.Attr
-	// gen counts the changes; uploaded is the gen last uploaded, so a
-	// write racing an upload leaves the file dirty.
-	gen, uploaded uint64
+
+	// contentGen counts changes of the content, attrGen of the
+	// attributes; the *Uploaded fields are the generations in OSS.
+	contentGen, contentUploaded uint64
+	attrGen, attrUploaded       uint64
+	// explicitMtime says a utimens set the mtime (rather than a write).
+	explicitMtime bool
+
+	// sequential says the content was written from offset 0 in order, with
+	// no truncation up and nothing kept from the base: it may stream.
+	sequential bool
+	stream     *stream
+
+	// appendable says a flush should create the object as Appendable (the
+	// append-mode option, for a file that did not exist).
+	appendable bool
+
+	// flushing is set while an upload reads the content: writes and
+	// truncations wait on flushed, so an upload never sends a mix.
+	flushing bool
+	flushed  *sync.Cond
+
+	// appendTimer flushes an append-mode file a moment after a write, so
+	// that readers see the object grow.
+	appendTimer *time.Timer
 }
 
-// dirty reports whether the staging content differs from the object.
-func (s *staging) dirty() bool { return s.gen != s.uploaded }
+// contentDirty reports whether the content differs from the object.
+func (s *staging) contentDirty() bool { return s.contentGen != s.contentUploaded }
 
-// touch records a change.
-func (s *staging) touch() { s.gen++ }
+// dirty reports whether the content or the attributes differ from the object.
+func (s *staging) dirty() bool { return s.contentDirty() || s.attrGen != s.attrUploaded }
+
+// changedContent records a change of the content (and, with it, the mtime).
+func (s *staging) changedContent() {
+	s.contentGen++
+	s.attr.Mtime = now()
+	s.explicitMtime = false
+}
 
 // stagingPath names the staging file of key: one per key and mount, so a
 // crash leaves at most one file per key to recover.
@@ -43,9 +96,9 @@ func (f *FS) stagingPath(key string) string {
 	return filepath.Join(f.opts.CacheDir, "stage-"+hex.EncodeToString(sum[:12]))
 }
 
-// newStaging creates the staging file of e's object: empty when truncate is
-// set or the object is new, else filled with the object's current content.
-func (f *FS) newStaging(ctx context.Context, e entry, truncate bool) (*staging, error) {
+// newStaging starts staging the file whose current object is e (etag ""
+// for a new file), empty when truncate is set. Nothing is downloaded.
+func (f *FS) newStaging(e entry, truncate bool, mu *sync.Mutex) (*staging, error) {
 	if err := os.MkdirAll(f.opts.CacheDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -53,59 +106,157 @@ func (f *FS) newStaging(ctx context.Context, e entry, truncate bool) (*staging, 
 	if err != nil {
 		return nil, err
 	}
-	s := &staging{file: file, attr: e.attr}
-	if !truncate && e.etag != "" && e.attr.Size > 0 {
-		if err := f.download(ctx, e, file); err != nil {
+	s := &staging{mu: mu, file: file, base: e, hasBase: e.etag != "", attr: e.attr, flushed: sync.NewCond(mu)}
+	s.appendable = f.opts.AppendMode && !s.hasBase
+	if s.hasBase && !truncate {
+		s.baseValid, s.size = e.attr.Size, e.attr.Size
+		if err := file.Truncate(s.size); err != nil {
 			s.discard()
 			return nil, err
 		}
-		s.size = e.attr.Size
 	}
-	if truncate {
+	s.sequential = s.baseValid == 0
+	if truncate || !s.hasBase {
 		s.attr.Size = 0
-		s.touch() // an O_TRUNC open changes the object even without a write
+		s.contentGen++ // a new or truncated file changes the object even without a write
 	}
 	return s, nil
 }
 
-// download copies the object of e into w.
-func (f *FS) download(ctx context.Context, e entry, w io.WriterAt) error {
-	res, err := f.client.GetObject(ctx, ossio.GetRequest{Key: e.key, Length: -1, IfMatch: e.etag})
-	if err != nil {
+// waitFlushLocked waits until no upload reads the content.
+func (s *staging) waitFlushLocked() {
+	for s.flushing {
+		s.flushed.Wait()
+	}
+}
+
+// writeAtLocked writes p at off, growing the content (a hole reads as zeros).
+func (s *staging) writeAtLocked(p []byte, off int64) (int, error) {
+	s.waitFlushLocked()
+	n, err := s.file.WriteAt(p, off)
+	end := off + int64(n)
+	if n > 0 {
+		s.written.add(off, min(end, s.baseValid))
+		if off != s.size {
+			s.sequential = false
+		}
+		s.size = max(s.size, end)
+		s.changedContent()
+	}
+	return n, err
+}
+
+// truncateLocked sets the content's size.
+func (s *staging) truncateLocked(size int64) error {
+	s.waitFlushLocked()
+	if err := s.file.Truncate(size); err != nil {
 		return err
 	}
-	defer res.Body.Close()
-	n, err := io.Copy(io.NewOffsetWriter(w, 0), res.Body)
-	if err != nil {
-		return err
+	if size < s.baseValid {
+		s.baseValid = size
+		s.fetched.clip(size)
+		s.written.clip(size)
 	}
-	if n != e.attr.Size {
-		return fmt.Errorf("download %q: %d bytes, want %d: %w", e.key, n, e.attr.Size, errStale)
+	switch {
+	case size == 0 && s.baseValid == 0:
+		s.sequential = true // as new: a stream may start again
+	case size != s.size:
+		s.sequential = false
 	}
+	s.size = size
+	s.changedContent()
 	return nil
 }
 
 // discard removes the staging file.
 func (s *staging) discard() {
+	if s.appendTimer != nil {
+		s.appendTimer.Stop()
+	}
 	name := s.file.Name()
 	s.file.Close()
 	os.Remove(name)
 }
 
-// truncate sets the staging content's size.
-func (s *staging) truncate(size int64) error {
-	if err := s.file.Truncate(size); err != nil {
-		return err
+// fetchBlock is the unit in which base bytes are copied into a stage: a
+// read of a few bytes fetches their whole block, so that reading a staged
+// file sequentially costs one GET per block, not per read.
+const fetchBlock = 4 << 20
+
+// fill makes sure bytes [start, end) of the content are in the stage
+// file, fetching the missing base bytes with ranged GETs conditional on
+// the base's ETag (a base changed by someone else fails with errStale).
+// It takes the node's mutex only between requests.
+func (f *FS) fill(ctx context.Context, s *staging, start, end int64) error {
+	for attempt := 0; ; attempt++ {
+		s.mu.Lock()
+		present := s.fetched.union(&s.written)
+		gaps := present.gaps(start, min(end, s.baseValid))
+		base, limit := s.base, s.baseValid
+		s.mu.Unlock()
+		if len(gaps) == 0 {
+			return nil
+		}
+		if attempt > 64 {
+			return fmt.Errorf("fill %q: the stage keeps changing under the fetch", base.key)
+		}
+		from := gaps[0].start
+		to := min(max(gaps[0].end, from-from%fetchBlock+fetchBlock), limit)
+		buf, err := f.fetchRange(ctx, base, from, to-from)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		if s.base.key == base.key && s.base.etag == base.etag {
+			// Only bytes still missing: a write may have landed meanwhile.
+			present = s.fetched.union(&s.written)
+			for _, g := range present.gaps(from, min(to, s.baseValid)) {
+				if _, err := s.file.WriteAt(buf[g.start-from:g.end-from], g.start); err != nil {
+					s.mu.Unlock()
+					return err
+				}
+				s.fetched.add(g.start, g.end)
+			}
+		}
+		s.mu.Unlock()
 	}
-	s.size = size
-	s.touch()
-	return nil
 }
 
-// writeAt writes p at off, growing the content (a hole reads as zeros).
-func (s *staging) writeAt(p []byte, off int64) (int, error) {
-	n, err := s.file.WriteAt(p, off)
-	s.size = max(s.size, off+int64(n))
-	s.touch()
+// fetchRange reads n bytes at off of e's object, which must still be e's version.
+func (f *FS) fetchRange(ctx context.Context, e entry, off, n int64) ([]byte, error) {
+	res, err := f.client.GetObject(ctx, ossio.GetRequest{Key: e.key, Offset: off, Length: n, IfMatch: e.etag})
+	if err != nil {
+		if errors.Is(err, ossio.ErrPreconditionFailed) || errors.Is(err, ossio.ErrNotFound) {
+			return nil, fmt.Errorf("read %q to complete its staged copy: %w (%w)", e.key, errStale, err)
+		}
+		return nil, err
+	}
+	defer res.Body.Close()
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(res.Body, buf); err != nil {
+		return nil, fmt.Errorf("read %q to complete its staged copy: %w", e.key, err)
+	}
+	return buf, nil
+}
+
+// stageReader reads the content of a stage for an upload: missing base
+// bytes are fetched first. The content must not change meanwhile (the
+// stage is flushing).
+type stageReader struct {
+	ctx context.Context
+	fs  *FS
+	s   *staging
+}
+
+func (r stageReader) ReadAt(p []byte, off int64) (int, error) {
+	if err := r.fs.fill(r.ctx, r.s, off, off+int64(len(p))); err != nil {
+		return 0, err
+	}
+	n, err := r.s.file.ReadAt(p, off)
+	if errors.Is(err, io.EOF) && n < len(p) {
+		// The stage file may end before the content does (a trailing hole).
+		clear(p[n:])
+		return len(p), nil
+	}
 	return n, err
 }
