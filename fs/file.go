@@ -393,8 +393,13 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 	return uint32(w), 0
 }
 
-// Flush runs at every close of a descriptor: close returns the upload's error.
+// Flush runs at every close of a descriptor: the close of one that could
+// write returns the upload's error. Closing a read-only descriptor uploads
+// nothing (and so cannot fail because of somebody else's writes).
 func (h *fileHandle) Flush(ctx context.Context) syscall.Errno {
+	if !h.write {
+		return 0
+	}
 	if err := h.node.flush(uninterruptible(ctx)); err != nil {
 		return toErrno(h.node.fs.log, "flush", h.node.Path(nil), err)
 	}

@@ -177,7 +177,7 @@ func (f *FS) Root() fusefs.InodeEmbedder { return &dirNode{fs: f} }
 
 // FuseOptions returns the go-fuse options that match f: the kernel's entry,
 // attribute and negative TTLs follow the filesystem's, writes and reads go
-// in 1 MiB requests, and enough background requests are allowed for the
+// in 1 MiB requests, no splicing, and enough background requests are allowed for the
 // kernel's readahead to keep parallel reads going.
 func (f *FS) FuseOptions(mo fuse.MountOptions) *fusefs.Options {
 	entry, attr, neg := f.opts.EntryTTL, f.opts.AttrTTL, f.opts.NegativeTTL
@@ -190,6 +190,10 @@ func (f *FS) FuseOptions(mo fuse.MountOptions) *fusefs.Options {
 	if mo.MaxBackground == 0 {
 		mo.MaxBackground = 64
 	}
+	// Reads answer from memory, never from a file descriptor: go-fuse's
+	// splice path would only cost syscalls (and log a failure for every
+	// 1 MiB read, which with its header exceeds the pipe's maximum size).
+	mo.DisableSplice = true
 	return &fusefs.Options{
 		MountOptions:    mo,
 		EntryTimeout:    &entry,

@@ -107,7 +107,7 @@ func mount(cfg config, log *logrus.Entry) error {
 		Defaults: meta.Defaults{Uid: cfg.uid, Gid: cfg.gid, FileMode: cfg.fileMode, DirMode: cfg.dirMode, Umask: cfg.umask},
 		AttrTTL:  cfg.attrTTL, EntryTTL: cfg.entryTTL, NegativeTTL: cfg.negativeTTL,
 		AttrFromList: cfg.attrFromList, MemoryBudget: cfg.memory, Log: log,
-		ReadOnly: cfg.readOnly, CacheDir: cfg.cacheDir,
+		ReadOnly: cfg.readOnly, CacheDir: cfg.cacheDir, RecoveryDir: cfg.recoveryDir, AppendMode: cfg.appendMode,
 	})
 	if err != nil {
 		return err
@@ -141,6 +141,16 @@ func mount(cfg config, log *logrus.Entry) error {
 	stopProfile := startCPUProfile(log)
 	server.Wait()
 	stopProfile()
+	// The kernel has let go; what is still dirty (an upload that kept
+	// failing) gets a last try, then goes to the recovery directory.
+	ctx, cancel = context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if err := filesystem.Close(ctx); err != nil {
+		return fmt.Errorf("unmounted, but files could not be uploaded (saved as the log says): %w", err)
+	}
 	log.Info("unmounted")
 	return nil
 }
+
+// closeTimeout bounds the last upload attempts after unmount.
+const closeTimeout = time.Minute

@@ -26,7 +26,8 @@ type config struct {
 	umask, fileMode, dirMode uint32
 	memory                   int64
 	allowOther, readOnly     bool
-	cacheDir                 string
+	cacheDir, recoveryDir    string
+	appendMode               bool
 	debug                    bool
 }
 
@@ -58,6 +59,8 @@ func options() []option {
 		{"allow_other", "", "let other users than the mounting one use the mount", func(c *config, _ string) error { c.allowOther = true; return nil }},
 		{"ro", "", "mount read-only", func(c *config, _ string) error { c.readOnly = true; return nil }},
 		{"cache_dir", "DIR", "where files being written are staged (default: a directory under $TMPDIR)", func(c *config, v string) error { c.cacheDir = v; return nil }},
+		{"recovery_dir", "DIR", "where files that could not be uploaded by unmount are saved (default: cache_dir/recovered)", func(c *config, v string) error { c.recoveryDir = v; return nil }},
+		{"append_mode", "", "create new files as Appendable objects: each flush appends, so readers see them grow", func(c *config, _ string) error { c.appendMode = true; return nil }},
 		{"debug", "", "log every failure and decision verbosely", func(c *config, _ string) error { c.debug = true; return nil }},
 	}
 }

@@ -51,8 +51,8 @@ func BuildBinaries() (Binaries, error) {
 	return build.bins, build.err
 }
 
-// buildBinaries runs one `go build` for both commands (they share most
-// packages) in the module root. OSSFUSE_RACE=1 builds them with -race.
+// buildBinaries builds both commands in the module root. OSSFUSE_RACE=1
+// builds ossfuse with -race.
 func buildBinaries() (Binaries, error) {
 	root, err := Root()
 	if err != nil {
@@ -66,27 +66,81 @@ func buildBinaries() (Binaries, error) {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		return Binaries{}, err
 	}
-	args := []string{"build", "-buildvcs=false", "-o", bin + "/"}
-	if os.Getenv("OSSFUSE_RACE") == "1" {
-		args = append(args, "-race")
-	}
-	args = append(args, "./cmd/ossemu", "./cmd/ossfuse")
+	// ossfuse is what the tests are about: with OSSFUSE_RACE=1 it runs
+	// under the race detector. The emulator is a fixture whose own tests
+	// race-check it in process; built plain, it does not triple the CPU
+	// time of every byte a test moves.
 	ctx, cancel := context.WithTimeout(context.Background(), BuildTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool(), args...)
-	cmd.Dir = modDir
-	cmd.WaitDelay = 10 * time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("timed out after %v", BuildTimeout)
+	race := os.Getenv("OSSFUSE_RACE") == "1"
+	for _, b := range []struct {
+		pkg  string
+		race bool
+	}{{"./cmd/ossemu", false}, {"./cmd/ossfuse", race}} {
+		args := []string{"build", "-buildvcs=false", "-o", bin + "/"}
+		if b.race {
+			args = append(args, "-race")
 		}
-		return Binaries{}, fmt.Errorf("harness: go %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		args = append(args, b.pkg)
+		cmd := exec.CommandContext(ctx, goTool(), args...)
+		cmd.Dir = modDir
+		cmd.WaitDelay = 10 * time.Second
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("timed out after %v", BuildTimeout)
+			}
+			return Binaries{}, fmt.Errorf("harness: go %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
 	}
 	fmt.Fprintf(os.Stderr, "harness: built ossemu and ossfuse in %v\n", time.Since(start).Round(time.Millisecond))
 	return Binaries{Ossemu: filepath.Join(bin, "ossemu"), Ossfuse: filepath.Join(bin, "ossfuse")}, nil
+}
+
+var plainBuild struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// PlainOssfuse returns an ossfuse built without the race detector, whatever
+// OSSFUSE_RACE says (built on first use). A test that moves gigabytes to
+// measure memory or cost uses it: under the race detector every byte costs
+// several times the CPU, and the heap is not the release binary's.
+func PlainOssfuse(t testing.TB) string {
+	t.Helper()
+	plainBuild.once.Do(func() {
+		root, err := Root()
+		if err != nil {
+			plainBuild.err = err
+			return
+		}
+		modDir, err := moduleRoot()
+		if err != nil {
+			plainBuild.err = err
+			return
+		}
+		dir := filepath.Join(root, "bin-plain")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			plainBuild.err = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), BuildTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, goTool(), "build", "-buildvcs=false", "-o", dir+"/", "./cmd/ossfuse")
+		cmd.Dir = modDir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			plainBuild.err = fmt.Errorf("harness: go build ./cmd/ossfuse: %v\n%s", err, out)
+			return
+		}
+		plainBuild.path = filepath.Join(dir, "ossfuse")
+	})
+	if plainBuild.err != nil {
+		t.Fatal(plainBuild.err)
+	}
+	return plainBuild.path
 }
 
 // moduleRoot finds the directory of our go.mod, walking up from the working

@@ -40,6 +40,7 @@ type Mounted struct {
 }
 
 type mountConfig struct {
+	plain   bool
 	prefix  string
 	options []string
 	args    []string
@@ -48,6 +49,10 @@ type mountConfig struct {
 
 // MountOption adjusts how Mount runs ossfuse.
 type MountOption func(*mountConfig)
+
+// WithPlainBuild runs an ossfuse built without the race detector (see
+// PlainOssfuse).
+func WithPlainBuild() MountOption { return func(c *mountConfig) { c.plain = true } }
 
 // WithPrefix mounts BUCKET:/PREFIX instead of the whole bucket.
 func WithPrefix(prefix string) MountOption {
@@ -83,6 +88,9 @@ func Mount(t testing.TB, emu *Emulator, opts ...MountOption) *Mounted {
 	m := &Mounted{emu: emu, bins: Build(t), Source: emu.Bucket}
 	for _, o := range opts {
 		o(&m.cfg)
+	}
+	if m.cfg.plain {
+		m.bins.Ossfuse = PlainOssfuse(t)
 	}
 	if m.cfg.prefix != "" {
 		m.Source += ":/" + m.cfg.prefix
