@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -84,12 +85,22 @@ func daemonize(args []string, cfg config) error {
 		return fmt.Errorf("passing the arguments to the daemon: %w", err)
 	}
 
+	// ^C in the shell reaches this process only: it must not leave a
+	// daemon behind that mounts later.
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(interrupts)
 	limit := cfg.mountTimeout + daemonGrace
-	answer, err := readAnswer(readyR, limit)
+	answer, err := readAnswer(readyR, limit, interrupts)
 	if err == nil {
 		return nil // the daemon lives on; we exit without waiting for it
 	}
-	// Make sure the daemon is gone, and with it any mount it made.
+	// Make sure the daemon is gone, and with it any mount it made. It has
+	// not said the mount is ready, so no one uses it yet: an interrupted
+	// or late daemon is killed.
+	if errors.Is(err, errInterrupted) {
+		_ = cmd.Process.Kill()
+	}
 	select {
 	case <-exited:
 	case <-time.After(daemonGrace):
@@ -105,10 +116,13 @@ func daemonize(args []string, cfg config) error {
 	return errors.New(answer)
 }
 
-// readAnswer waits up to limit for the daemon's one line. It returns nil
-// for readyLine, and otherwise the daemon's reason (when it gave one) and
-// an error saying what happened.
-func readAnswer(r io.Reader, limit time.Duration) (reason string, err error) {
+// errInterrupted is the parent's answer to SIGINT or SIGTERM.
+var errInterrupted = errors.New("interrupted before the mount was ready")
+
+// readAnswer waits up to limit for the daemon's one line, or a signal. It
+// returns nil for readyLine, and otherwise the daemon's reason (when it
+// gave one) and an error saying what happened.
+func readAnswer(r io.Reader, limit time.Duration, interrupts <-chan os.Signal) (reason string, err error) {
 	lines := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
@@ -124,6 +138,8 @@ func readAnswer(r io.Reader, limit time.Duration) (reason string, err error) {
 			return reason, errors.New(reason)
 		}
 		return "", errors.New("the daemon exited before the mount was ready (run with -f, or with log_file=, to see why)")
+	case sig := <-interrupts:
+		return "", fmt.Errorf("%w (%v)", errInterrupted, sig)
 	case <-time.After(limit):
 		return "", fmt.Errorf("the mount was not ready within %v (mount_timeout); gave up", limit)
 	}

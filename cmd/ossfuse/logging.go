@@ -78,14 +78,14 @@ func (s *logSink) entry(bucket string) *logrus.Entry {
 
 // reopen opens the log file again under its name (after logrotate moved
 // it away) and switches the logger to it. Without a log file it does
-// nothing.
-func (s *logSink) reopen() error {
+// nothing and says so.
+func (s *logSink) reopen() (reopened bool, err error) {
 	if s.path == "" {
-		return nil
+		return false, nil
 	}
 	f, err := openLogFile(s.path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,7 +97,7 @@ func (s *logSink) reopen() error {
 		s.file.Close()
 	}
 	s.file = f
-	return nil
+	return true, nil
 }
 
 // close closes the log file, if any.

@@ -33,9 +33,10 @@ func (s *signalSet) handle(m *mounted, sink *logSink, abandoned chan<- struct{},
 			return
 		case sig := <-s.ch:
 			if sig == syscall.SIGHUP {
-				if err := sink.reopen(); err != nil {
+				switch reopened, err := sink.reopen(); {
+				case err != nil:
 					m.log.WithError(err).Error("reopening the log file on SIGHUP")
-				} else {
+				case reopened:
 					m.log.Info("log file reopened on SIGHUP")
 				}
 				continue

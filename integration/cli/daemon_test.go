@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,6 +135,37 @@ func TestDaemonFailuresLeaveNothing(t *testing.T) {
 				t.Errorf("%s: mounted %v after the failure, %v before", dir, mounted, mountedBefore)
 			}
 		})
+	}
+}
+
+// TestInterruptedMountLeavesNothing sends SIGINT (^C in the shell) to the
+// command while the daemon waits for a silent endpoint: the command must
+// exit 1 at once, saying so, and leave no daemon that would mount later.
+func TestInterruptedMountLeavesNothing(t *testing.T) {
+	harness.RequireFUSE(t)
+	bins := harness.Build(t)
+	dir := emptyDir(t)
+	p := startParent(t, bins.Ossfuse, "bkt", dir, "-o", "endpoint=http://"+silentListener(t)+",mount_timeout=30s")
+	// Both processes name dir on their command lines; wait for the daemon.
+	if !waitFor(commandTimeout, func() bool { return len(ossfuseServing(dir)) == 2 }) {
+		t.Fatalf("no daemon started within %v", commandTimeout)
+	}
+	sent := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	r := p.wait(t)
+	if r.exitCode != 1 || !strings.Contains(r.stderr, "interrupted before the mount was ready") || time.Since(sent) > 5*time.Second {
+		t.Errorf("after SIGINT: exit %d after %v, stderr %q; want exit 1 at once, saying it was interrupted", r.exitCode, time.Since(sent), r.stderr)
+	}
+	if left := ossfuseServing(dir); len(left) > 0 {
+		t.Errorf("ossfuse processes left behind: %+v", left)
+		for _, p := range left {
+			stopDaemon(t, dir, p.pid)
+		}
+	}
+	if mounted, _ := harness.IsMounted(dir); mounted {
+		t.Errorf("%s mounted after the interrupted mount", dir)
 	}
 }
 

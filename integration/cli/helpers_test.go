@@ -91,21 +91,44 @@ type parentResult struct {
 // once that process has exited (the daemon, if any, lives on).
 func runParent(t *testing.T, ossfuse string, args ...string) parentResult {
 	t.Helper()
+	return startParent(t, ossfuse, args...).wait(t)
+}
+
+// parent is a running `ossfuse ARGS` without -f.
+type parent struct {
+	cmd    *exec.Cmd
+	ctx    context.Context
+	cancel context.CancelFunc
+	stderr *bytes.Buffer
+	start  time.Time
+}
+
+func startParent(t *testing.T, ossfuse string, args ...string) *parent {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), parentTimeout)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, ossfuse, args...)
 	cmd.Env = envWithoutOSS()
 	cmd.Dir = "/"
 	cmd.WaitDelay = 5 * time.Second
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := parentResult{stderr: stderr.String(), elapsed: time.Since(start)}
+	p := &parent{cmd: cmd, ctx: ctx, cancel: cancel, stderr: &bytes.Buffer{}, start: time.Now()}
+	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	return p
+}
+
+// wait waits for the parent's exit, bounded by parentTimeout.
+func (p *parent) wait(t *testing.T) parentResult {
+	t.Helper()
+	defer p.cancel()
+	err := p.cmd.Wait()
+	r := parentResult{stderr: p.stderr.String(), elapsed: time.Since(p.start)}
 	var exitErr *exec.ExitError
 	switch {
-	case ctx.Err() != nil:
-		t.Fatalf("ossfuse %v: still running after %v", args, parentTimeout)
+	case p.ctx.Err() != nil:
+		t.Fatalf("ossfuse %v: still running after %v", p.cmd.Args, parentTimeout)
 	case errors.As(err, &exitErr):
 		r.exitCode = exitErr.ExitCode()
 	case err != nil:
