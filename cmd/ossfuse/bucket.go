@@ -58,6 +58,10 @@ func checkBucket(ctx context.Context, cfg config, client ossio.Client, mapper me
 		return fmt.Errorf("access to bucket %s denied (%s): check the access key, its secret and the bucket's policy%s", cfg.bucket, code, requestID)
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 		return fmt.Errorf("cannot reach bucket %s at %s: no answer within %v (mount_timeout)", cfg.bucket, cfg.endpoint, cfg.mountTimeout)
+	case errors.Is(err, ossio.ErrUnavailable) || errors.Is(err, ossio.ErrThrottled):
+		return fmt.Errorf("cannot reach bucket %s at %s: %w", cfg.bucket, cfg.endpoint, err)
 	}
-	return fmt.Errorf("cannot reach bucket %s at %s: %w", cfg.bucket, cfg.endpoint, err)
+	// Another answer of OSS (a wrong region, say): its code, message and
+	// request ID say more than we could.
+	return fmt.Errorf("listing bucket %s at %s: %w", cfg.bucket, cfg.endpoint, err)
 }
