@@ -196,3 +196,26 @@ func TestRunFailsClearly(t *testing.T) {
 		}
 	}
 }
+
+func TestAllowOtherNeedsUserAllowOther(t *testing.T) {
+	dir := t.TempDir()
+	without, with := filepath.Join(dir, "without.conf"), filepath.Join(dir, "with.conf")
+	if err := os.WriteFile(without, []byte("# user_allow_other\nmount_max = 1000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(with, []byte("mount_max = 1000\nuser_allow_other\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	allow := config{allowOther: true}
+	if err := checkAllowOther(allow, 1000, without); err == nil || !strings.Contains(err.Error(), "user_allow_other in "+without) {
+		t.Errorf("a user without user_allow_other: %v", err)
+	}
+	if err := checkAllowOther(allow, 1000, filepath.Join(dir, "missing.conf")); err == nil {
+		t.Errorf("a user without fuse.conf: accepted")
+	}
+	for _, ok := range []error{checkAllowOther(allow, 1000, with), checkAllowOther(allow, 0, without), checkAllowOther(config{}, 1000, without)} {
+		if ok != nil {
+			t.Errorf("refused: %v", ok)
+		}
+	}
+}

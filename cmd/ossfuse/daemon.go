@@ -64,7 +64,6 @@ func daemonize(args []string, cfg config) error {
 	// ExtraFiles become descriptors 3 and 4 of the daemon.
 	argv := append([]string{argsFDFlag + "3", readyFDFlag + "4", "--"}, cleanArgs(args, options())...)
 	cmd := exec.Command(self, argv...)
-	cmd.Args[0] = os.Args[0]
 	cmd.Stdout, cmd.Stderr = output, output
 	cmd.ExtraFiles = []*os.File{argsR, readyW}
 	// A new session: no controlling terminal, and no signal of the

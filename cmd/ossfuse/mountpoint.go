@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -65,4 +66,25 @@ func checkMountpoint(dir string, nonempty bool) error {
 		return fmt.Errorf("mountpoint %s is not empty (-o nonempty mounts over its files, hiding them)", dir)
 	}
 	return nil
+}
+
+// fuseConf is where fusermount3 reads whether users may use allow_other.
+const fuseConf = "/etc/fuse.conf"
+
+// checkAllowOther refuses allow_other for a user other than root when
+// confPath does not say user_allow_other: fusermount3 would refuse it with
+// a message the daemon cannot show, and the mount would fail obscurely.
+func checkAllowOther(cfg config, euid int, confPath string) error {
+	if !cfg.allowOther || euid == 0 {
+		return nil
+	}
+	b, err := os.ReadFile(confPath)
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.TrimSpace(line) == "user_allow_other" {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("option allow_other: users other than root need user_allow_other in %s", confPath)
 }

@@ -31,6 +31,9 @@ func mount(cfg config, log *logrus.Entry) (*mounted, error) {
 	if err := checkMountpoint(cfg.mountpoint, cfg.nonempty); err != nil {
 		return nil, err
 	}
+	if err := checkAllowOther(cfg, os.Geteuid(), fuseConf); err != nil {
+		return nil, err
+	}
 	client, err := newClient(cfg)
 	if err != nil {
 		return nil, err
@@ -56,11 +59,13 @@ func mount(cfg config, log *logrus.Entry) (*mounted, error) {
 	limitMemory(filesystem.DataBytes())
 	server, err := fusefs.Mount(cfg.mountpoint, filesystem.Root(), filesystem.FuseOptions(fuseMountOptions(cfg)))
 	if err != nil {
+		_ = filesystem.Close(ctx) // nothing was written; it removes what New made
 		return nil, fmt.Errorf("mount %s: %w", cfg.mountpoint, err)
 	}
 	m := &mounted{cfg: cfg, filesystem: filesystem, server: server, log: log}
 	if err := m.answers(ctx); err != nil {
 		m.abandon()
+		_ = filesystem.Close(ctx)
 		return nil, err
 	}
 	setReadahead(cfg.mountpoint, log)
