@@ -11,10 +11,19 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
+# make install puts the binary in $(BINDIR) and mount(8)'s helper for the
+# type fuse.ossfuse in $(SBINDIR): a symlink to the binary, which reads
+# mount(8)'s helper convention when invoked under that name. mount(8) looks
+# for helpers in /sbin only (and /sbin/fs.d, /sbin/fs), whatever PREFIX is.
+# DESTDIR stages the whole tree for packaging.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= /sbin
+
 # Tests never need more than this; a hang fails instead of stalling CI.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build deps test unit vet demo demo-stop bench clean
+.PHONY: all build deps install uninstall test unit vet demo demo-stop bench clean
 
 all: build
 
@@ -26,6 +35,14 @@ build: deps
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ossemu ./cmd/ossemu
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ossfuse ./cmd/ossfuse
+
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(BIN)/ossfuse $(DESTDIR)$(BINDIR)/ossfuse
+	ln -sfn $(BINDIR)/ossfuse $(DESTDIR)$(SBINDIR)/mount.fuse.ossfuse
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ossfuse $(DESTDIR)$(SBINDIR)/mount.fuse.ossfuse
 
 vet:
 	$(GO) vet ./...

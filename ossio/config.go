@@ -1,10 +1,12 @@
 package ossio
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -53,11 +55,17 @@ type Config struct {
 	MaxConnections int
 	// InsecureSkipVerify disables TLS certificate verification.
 	InsecureSkipVerify bool
+	// CAFile names a PEM bundle of the certificate authorities trusted for
+	// https instead of the system's (a private endpoint, a test server).
+	CAFile string
 	// HTTPClient replaces the HTTP client New builds (tests). The timeouts,
-	// MaxConnections and InsecureSkipVerify then do not apply.
+	// MaxConnections, InsecureSkipVerify and CAFile then do not apply.
 	HTTPClient *http.Client
 	// UserAgent is appended to the SDK's User-Agent.
 	UserAgent string
+
+	// rootCAs is CAFile's content, loaded by New.
+	rootCAs *x509.CertPool
 }
 
 // New validates cfg and returns a Client on the official OSS SDK.
@@ -90,6 +98,9 @@ func New(cfg Config) (Client, error) {
 
 	hc := cfg.HTTPClient
 	if hc == nil {
+		if cfg.rootCAs, err = loadCAFile(cfg.CAFile); err != nil {
+			return nil, err
+		}
 		hc = newHTTPClient(cfg)
 	}
 	base := retry.NewStandard(func(o *retry.RetryOptions) { o.MaxAttempts = attempts })
@@ -159,7 +170,27 @@ func newHTTPClient(cfg Config) *http.Client {
 		func(t *http.Transport) {
 			t.MaxIdleConnsPerHost = conns
 			t.DisableCompression = true
+			if cfg.rootCAs != nil && t.TLSClientConfig != nil {
+				t.TLSClientConfig.RootCAs = cfg.rootCAs
+			}
 		})
+}
+
+// loadCAFile reads a PEM bundle of certificate authorities; an empty path
+// means the system's (nil).
+func loadCAFile(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ossio: CA file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ossio: CA file %s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // orDefault returns v, or def when v is zero.

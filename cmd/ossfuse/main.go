@@ -1,156 +1,152 @@
 // Command ossfuse mounts an Alibaba Cloud OSS bucket (or a prefix of one)
 // as a directory.
 //
-//	ossfuse BUCKET[:/PREFIX] MOUNTPOINT -o endpoint=URL[,region=R,...] [-f]
+//	ossfuse [flags] BUCKET[:/PREFIX] MOUNTPOINT -o endpoint=URL[,opt[=value]...]
 //
-// It serves the mount until `umount MOUNTPOINT`, SIGINT or SIGTERM, then
-// exits 0. Run `ossfuse --help` for the options.
+// Without -f it detaches and exits 0 once the mount answers, or exits 1
+// with a one-line reason. The mount lives until `umount MOUNTPOINT`,
+// SIGINT or SIGTERM (which flush dirty files first), then ossfuse exits 0.
+// Invoked as mount.fuse.ossfuse it is mount(8)'s helper for the type
+// fuse.ossfuse. Run `ossfuse --help` for the options.
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
-
-	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
-	fusefs "github.com/hanwen/go-fuse/v2/fs"
-	"github.com/hanwen/go-fuse/v2/fuse"
-	"github.com/sirupsen/logrus"
-
-	"github.com/ossfuse/ossfuse/fs"
-	"github.com/ossfuse/ossfuse/meta"
-	"github.com/ossfuse/ossfuse/ossio"
 )
 
 // Set by the linker (see the Makefile).
 var version, commit = "dev", "unknown"
 
+// Exit codes.
+const (
+	exitOK    = 0
+	exitMount = 1 // the mount failed
+	exitUsage = 2 // the command line is wrong
+)
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[0], os.Args[1:], os.Stdout, os.Stderr, true))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	for _, a := range args {
-		if a == "--version" {
-			fmt.Fprintf(stdout, "ossfuse %s (commit %s)\n", version, commit)
-			return 0
+// defaultConfig is the configuration before the command line.
+func defaultConfig() config {
+	return config{
+		region: "cn-hangzhou", uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), umask: 0o022,
+		mountTimeout: defaultMountTimeout,
+	}
+}
+
+// run is the whole command. The process that runs it is one of: the
+// user's (or mount(8)'s), which either serves the mount in the foreground
+// or starts the daemon and waits for it; the daemon; or the foreground
+// process re-executed without its secrets in argv (see secrets.go).
+//
+// mayExec allows run to start or become another process (the daemon, the
+// re-execution); unit tests, which run the command inside the test
+// binary, pass false: the daemon is then refused, and secrets stay in argv.
+func run(argv0 string, args []string, stdout, stderr io.Writer, mayExec bool) int {
+	fail := func(code int, err error) int {
+		fmt.Fprintln(stderr, "ossfuse:", oneLine(err.Error()))
+		return code
+	}
+	inv, internal, err := parseInternal(args)
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	fake := false
+	switch {
+	case internal:
+		if args, err = readArgs(inv.argsFD); err != nil {
+			return fail(exitUsage, err)
+		}
+	case isHelper(argv0):
+		if args, fake, err = helperArgs(args); err != nil {
+			return fail(exitUsage, err)
 		}
 	}
-	cfg, err := parseArgs(args, config{region: "cn-hangzhou", uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), umask: 0o022})
-	if errors.Is(err, errHelp) {
+	cfg, err := parseArgs(args, defaultConfig())
+	switch {
+	case errors.Is(err, errHelp):
 		fmt.Fprint(stdout, usage())
-		return 0
+		return exitOK
+	case errors.Is(err, errHelpMarkdown):
+		fmt.Fprint(stdout, helpMarkdown())
+		return exitOK
+	case errors.Is(err, errVersion):
+		fmt.Fprintf(stdout, "ossfuse %s (commit %s)\n", version, commit)
+		return exitOK
+	case err != nil:
+		return fail(exitUsage, err)
+	case fake:
+		return exitOK
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "ossfuse:", err)
-		return 2
+	if err := resolvePaths(&cfg); err != nil {
+		return fail(exitUsage, err)
 	}
-	log := newLogger(cfg, stderr)
-	if err := mount(cfg, log); err != nil {
-		fmt.Fprintln(stderr, "ossfuse:", err)
-		return 1
-	}
-	return 0
-}
-
-func newLogger(cfg config, w io.Writer) *logrus.Entry {
-	l := logrus.New()
-	l.SetOutput(w)
-	l.SetLevel(logrus.InfoLevel)
-	if cfg.debug {
-		l.SetLevel(logrus.DebugLevel)
-	}
-	return logrus.NewEntry(l).WithField("bucket", cfg.bucket)
-}
-
-// envCredentials reads the key from the environment; none means anonymous.
-func envCredentials() credentials.CredentialsProvider {
-	id, secret := os.Getenv("OSS_ACCESS_KEY_ID"), os.Getenv("OSS_ACCESS_KEY_SECRET")
-	if id == "" || secret == "" {
-		return nil
-	}
-	return credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("OSS_SESSION_TOKEN"))
-}
-
-// mount serves the bucket at cfg.mountpoint until it is unmounted.
-func mount(cfg config, log *logrus.Entry) error {
-	if st, err := os.Stat(cfg.mountpoint); err != nil || !st.IsDir() {
-		return fmt.Errorf("mountpoint %s is not a directory", cfg.mountpoint)
-	}
-	client, err := ossio.New(ossio.Config{
-		Endpoint: cfg.endpoint, Region: cfg.region, Bucket: cfg.bucket,
-		SignatureV1: cfg.signatureV1, PathStyle: cfg.pathStyle, Credentials: envCredentials(),
-	})
-	if err != nil {
-		return err
-	}
-	mapper, err := meta.NewMapper(cfg.prefix)
-	if err != nil {
-		return err
-	}
-	// One LIST before mounting turns a wrong key, a missing bucket or an
-	// unreachable endpoint into a clear error instead of a mount that fails
-	// every operation.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	_, err = client.ListObjects(ctx, ossio.ListRequest{Prefix: mapper.DirKey(""), MaxKeys: 1})
-	cancel()
-	if err != nil {
-		return fmt.Errorf("cannot reach bucket %s: %w", cfg.bucket, err)
-	}
-	filesystem, err := fs.New(fs.Options{
-		Client: client, Mapper: mapper,
-		Defaults: meta.Defaults{Uid: cfg.uid, Gid: cfg.gid, FileMode: cfg.fileMode, DirMode: cfg.dirMode, Umask: cfg.umask},
-		AttrTTL:  cfg.attrTTL, EntryTTL: cfg.entryTTL, NegativeTTL: cfg.negativeTTL,
-		AttrFromList: cfg.attrFromList, MemoryBudget: cfg.memory, Log: log,
-		ReadOnly: cfg.readOnly, CacheDir: cfg.cacheDir, RecoveryDir: cfg.recoveryDir, AppendMode: cfg.appendMode,
-	})
-	if err != nil {
-		return err
-	}
-	limitMemory(filesystem.DataBytes())
-	mo := fuse.MountOptions{
-		FsName: "ossfuse:" + cfg.bucket, Name: "ossfuse", AllowOther: cfg.allowOther,
-		DirectMount: os.Geteuid() == 0, // as root no fusermount is needed
-		Debug:       cfg.debug && os.Getenv("OSSFUSE_FUSE_TRACE") != "",
-	}
-	if cfg.readOnly {
-		mo.Options = append(mo.Options, "ro") // the kernel refuses every write itself
-	}
-	server, err := fusefs.Mount(cfg.mountpoint, filesystem.Root(), filesystem.FuseOptions(mo))
-	if err != nil {
-		return fmt.Errorf("mount %s: %w", cfg.mountpoint, err)
-	}
-	setReadahead(cfg.mountpoint, log)
-	log.WithField("mountpoint", cfg.mountpoint).Info("mounted")
-
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(signals)
-	go func() {
-		for range signals {
-			if err := server.Unmount(); err != nil {
-				log.WithError(err).Warn("unmount on signal failed; the mount is busy")
-			}
+	daemon := inv.readyFD >= 0
+	if !internal && !cfg.foreground {
+		if !mayExec {
+			return fail(exitUsage, errors.New("running in the background is not possible here; use -f"))
 		}
-	}()
-	stopProfile := startCPUProfile(log)
-	server.Wait()
-	stopProfile()
-	// The kernel has let go; what is still dirty (an upload that kept
-	// failing) gets a last try, then goes to the recovery directory.
-	ctx, cancel = context.WithTimeout(context.Background(), closeTimeout)
-	defer cancel()
-	if err := filesystem.Close(ctx); err != nil {
-		return fmt.Errorf("unmounted, but files could not be uploaded (saved as the log says): %w", err)
+		if err := daemonize(args, cfg); err != nil {
+			return fail(exitMount, err)
+		}
+		if cfg.logFile == "" {
+			fmt.Fprintf(stderr, "ossfuse: mounted %s in the background; its log is discarded (add -o log_file=FILE to keep it)\n", cfg.mountpoint)
+		}
+		return exitOK
 	}
-	log.Info("unmounted")
-	return nil
+	if !internal && mayExec && hasSecret(args, options()) {
+		return fail(exitMount, reexecWithoutSecrets(args, options()))
+	}
+	if daemon {
+		// A daemon must not keep the directory it was started in busy.
+		_ = os.Chdir("/")
+	}
+	return serveMount(cfg, newReadyReporter(inv.readyFD), daemon, stderr)
 }
 
-// closeTimeout bounds the last upload attempts after unmount.
-const closeTimeout = time.Minute
+// serveMount mounts and serves until the mount ends. In the daemon the
+// outcome of mounting goes to the parent through ready, and the log to
+// the log file or nowhere; in the foreground the log goes to stderr unless
+// log_file is given.
+func serveMount(cfg config, ready *readyReporter, daemon bool, stderr io.Writer) int {
+	signals := catchSignals()
+	defer signals.stop()
+	fallback := stderr
+	if daemon {
+		fallback = io.Discard
+	}
+	sink, err := newLogSink(cfg, fallback, daemon)
+	if err != nil {
+		ready.report(err)
+		fmt.Fprintln(stderr, "ossfuse:", oneLine(err.Error()))
+		return exitMount
+	}
+	defer sink.close()
+	log := sink.entry(cfg.bucket)
+	m, err := mount(cfg, log)
+	if err != nil {
+		ready.report(err)
+		if daemon || cfg.logFile != "" {
+			log.WithError(err).Error("mount failed")
+		}
+		if !daemon {
+			fmt.Fprintln(stderr, "ossfuse:", oneLine(err.Error()))
+		}
+		return exitMount
+	}
+	ready.report(nil)
+	if err := m.serve(signals, sink); err != nil {
+		// Data is safe in the recovery directory but not in the bucket: a
+		// failure that systemd and scripts must see.
+		if !daemon {
+			fmt.Fprintln(stderr, "ossfuse:", oneLine(err.Error()))
+		}
+		return exitMount
+	}
+	return exitOK
+}

@@ -1,200 +1,115 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
-
-	"github.com/ossfuse/ossfuse/internal/units"
 )
 
-// config is everything the command line says. Every option is parsed in
-// this file, from one table, so that flags, -o options of fstab and mount
-// units, and the help text cannot drift apart.
+// config is everything the command line says. Every option is parsed from
+// one table, so that flags, -o options of fstab and mount units, the help
+// text and README's table cannot drift apart.
 type config struct {
 	bucket, prefix, mountpoint string
-	foreground                 bool
 
-	endpoint, region         string
-	signatureV1, pathStyle   bool
-	attrFromList             bool
-	attrTTL, entryTTL        time.Duration
-	negativeTTL              time.Duration
-	uid, gid                 uint32
-	umask, fileMode, dirMode uint32
-	memory                   int64
-	allowOther, readOnly     bool
-	cacheDir, recoveryDir    string
-	appendMode               bool
-	debug                    bool
+	endpoint, region       string
+	signatureV1, pathStyle bool
+	caFile                 string
+	insecure               bool
+
+	accessKeyID, accessKeySecret, sessionToken string
+
+	uid, gid                                 uint32
+	umask, fileMode, dirMode                 uint32
+	allowOther, readOnly                     bool
+	defaultPermissions, noDefaultPermissions bool
+
+	attrFromList      bool
+	attrTTL, entryTTL time.Duration
+	negativeTTL       time.Duration
+
+	memory int64
+
+	cacheDir, recoveryDir string
+	partSize              int64
+	parallelism           int
+	appendMode            bool
+
+	logLevel, logFile string
+	debug             bool
+
+	foreground   bool
+	mountTimeout time.Duration
+	nonempty     bool
 }
 
-// option is one -o name[=value].
+// option is one setting, given as -o name[=value] or --name[=value].
 type option struct {
 	name  string
 	value string // the value's placeholder in the help; "" for a switch
-	help  string
-	set   func(c *config, v string) error
+	group group
+	// secret options never reach argv of a long-running process, a log
+	// line or an error message (see secrets.go).
+	secret bool
+	help   string
+	set    func(c *config, v string) error
 }
 
-// options is the table of -o options.
+// group orders the help text; groups print in the order of groups.
+type group string
+
+const (
+	groupConnection  group = "connection"
+	groupCredentials group = "credentials"
+	groupOwnership   group = "ownership and permissions"
+	groupCaching     group = "caching"
+	groupMemory      group = "memory and performance"
+	groupWrites      group = "writes"
+	groupLogging     group = "logging and metrics"
+	groupDaemon      group = "daemon"
+)
+
+// groups lists every group in help order.
+var groups = []group{groupConnection, groupCredentials, groupOwnership, groupCaching, groupMemory, groupWrites, groupLogging, groupDaemon}
+
+// defaultMountTimeout bounds how long mounting may take, bucket check
+// included, before ossfuse gives up with a reason.
+const defaultMountTimeout = 30 * time.Second
+
+// options is the table of options, one per line.
 func options() []option {
 	return []option{
-		{"endpoint", "URL", "OSS endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com (required)", func(c *config, v string) error { c.endpoint = v; return nil }},
-		{"region", "REGION", "region of the bucket, for V4 signatures (default cn-hangzhou)", func(c *config, v string) error { c.region = v; return nil }},
-		{"sigv1", "", "sign requests with signature V1 instead of V4", func(c *config, _ string) error { c.signatureV1 = true; return nil }},
-		{"path_style", "", "address the bucket in the path instead of the host name", func(c *config, _ string) error { c.pathStyle = true; return nil }},
-		{"attr_from_list", "", "take readdir attributes from listings alone (no HEAD per entry; mount defaults for mode and owner)", func(c *config, _ string) error { c.attrFromList = true; return nil }},
-		{"attr_ttl", "DURATION", "how long attributes and listings are trusted (default 5s)", durationOption(func(c *config) *time.Duration { return &c.attrTTL })},
-		{"entry_ttl", "DURATION", "how long the kernel trusts a name (default attr_ttl)", durationOption(func(c *config) *time.Duration { return &c.entryTTL })},
-		{"negative_ttl", "DURATION", "how long \"no such file\" is trusted (default 5s)", durationOption(func(c *config) *time.Duration { return &c.negativeTTL })},
-		{"uid", "N", "owner of objects without ossfs metadata (default: the mounting user)", uintOption(10, func(c *config) *uint32 { return &c.uid })},
-		{"gid", "N", "group of objects without ossfs metadata (default: the mounting group)", uintOption(10, func(c *config) *uint32 { return &c.gid })},
-		{"umask", "OOO", "octal umask applied to default modes (default 022)", uintOption(8, func(c *config) *uint32 { return &c.umask })},
-		{"file_mode", "OOO", "octal mode of files without ossfs metadata (default 0644)", uintOption(8, func(c *config) *uint32 { return &c.fileMode })},
-		{"dir_mode", "OOO", "octal mode of directories without ossfs metadata (default 0755)", uintOption(8, func(c *config) *uint32 { return &c.dirMode })},
-		{"memory", "BYTES", "byte budget for file data in flight, e.g. 256MiB", func(c *config, v string) (err error) { c.memory, err = units.ParseBytes(v); return err }},
-		{"allow_other", "", "let other users than the mounting one use the mount", func(c *config, _ string) error { c.allowOther = true; return nil }},
-		{"ro", "", "mount read-only", func(c *config, _ string) error { c.readOnly = true; return nil }},
-		{"cache_dir", "DIR", "where files being written are staged (default: a directory under $TMPDIR)", func(c *config, v string) error { c.cacheDir = v; return nil }},
-		{"recovery_dir", "DIR", "where files that could not be uploaded by unmount are saved (default: cache_dir/recovered)", func(c *config, v string) error { c.recoveryDir = v; return nil }},
-		{"append_mode", "", "create new files as Appendable objects: each flush appends, so readers see them grow", func(c *config, _ string) error { c.appendMode = true; return nil }},
-		{"debug", "", "log every failure and decision verbosely", func(c *config, _ string) error { c.debug = true; return nil }},
+		{name: "endpoint", value: "URL", group: groupConnection, help: "OSS endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com (required)", set: stringOption(func(c *config) *string { return &c.endpoint })},
+		{name: "region", value: "REGION", group: groupConnection, help: "region of the bucket, for V4 signatures (default cn-hangzhou)", set: stringOption(func(c *config) *string { return &c.region })},
+		{name: "sigv1", group: groupConnection, help: "sign requests with signature V1 instead of V4", set: switchOption(func(c *config) *bool { return &c.signatureV1 })},
+		{name: "path_style", group: groupConnection, help: "address the bucket in the path instead of the host name", set: switchOption(func(c *config) *bool { return &c.pathStyle })},
+		{name: "ca_file", value: "FILE", group: groupConnection, help: "PEM bundle of the certificate authorities trusted for https (default: the system's)", set: stringOption(func(c *config) *string { return &c.caFile })},
+		{name: "insecure", group: groupConnection, help: "do not verify the endpoint's TLS certificate (tests only)", set: switchOption(func(c *config) *bool { return &c.insecure })},
+		{name: "access_key_id", value: "ID", group: groupCredentials, help: "access key ID (default: $OSS_ACCESS_KEY_ID)", set: stringOption(func(c *config) *string { return &c.accessKeyID })},
+		{name: "access_key_secret", value: "SECRET", group: groupCredentials, secret: true, help: "access key secret (default: $OSS_ACCESS_KEY_SECRET)", set: stringOption(func(c *config) *string { return &c.accessKeySecret })},
+		{name: "session_token", value: "TOKEN", group: groupCredentials, secret: true, help: "STS security token of temporary credentials (default: $OSS_SESSION_TOKEN)", set: stringOption(func(c *config) *string { return &c.sessionToken })},
+		{name: "uid", value: "N", group: groupOwnership, help: "owner of objects without ossfs metadata (default: the mounting user)", set: uintOption(10, func(c *config) *uint32 { return &c.uid })},
+		{name: "gid", value: "N", group: groupOwnership, help: "group of objects without ossfs metadata (default: the mounting group)", set: uintOption(10, func(c *config) *uint32 { return &c.gid })},
+		{name: "umask", value: "OOO", group: groupOwnership, help: "octal umask applied to default modes (default 022)", set: uintOption(8, func(c *config) *uint32 { return &c.umask })},
+		{name: "file_mode", value: "OOO", group: groupOwnership, help: "octal mode of files without ossfs metadata (default 0644)", set: uintOption(8, func(c *config) *uint32 { return &c.fileMode })},
+		{name: "dir_mode", value: "OOO", group: groupOwnership, help: "octal mode of directories without ossfs metadata (default 0755)", set: uintOption(8, func(c *config) *uint32 { return &c.dirMode })},
+		{name: "allow_other", group: groupOwnership, help: "let other users than the mounting one use the mount (implies default_permissions)", set: switchOption(func(c *config) *bool { return &c.allowOther })},
+		{name: "default_permissions", group: groupOwnership, help: "let the kernel check access against the mode, owner and group", set: switchOption(func(c *config) *bool { return &c.defaultPermissions })},
+		{name: "no_default_permissions", group: groupOwnership, help: "with allow_other, let every user access every file", set: switchOption(func(c *config) *bool { return &c.noDefaultPermissions })},
+		{name: "ro", group: groupOwnership, help: "mount read-only", set: switchOption(func(c *config) *bool { return &c.readOnly })},
+		{name: "attr_from_list", group: groupCaching, help: "take readdir attributes from listings alone (no HEAD per entry; mount defaults for mode and owner)", set: switchOption(func(c *config) *bool { return &c.attrFromList })},
+		{name: "attr_ttl", value: "DURATION", group: groupCaching, help: "how long attributes and listings are trusted (default 5s)", set: durationOption(func(c *config) *time.Duration { return &c.attrTTL })},
+		{name: "entry_ttl", value: "DURATION", group: groupCaching, help: "how long the kernel trusts a name (default attr_ttl)", set: durationOption(func(c *config) *time.Duration { return &c.entryTTL })},
+		{name: "negative_ttl", value: "DURATION", group: groupCaching, help: "how long \"no such file\" is trusted (default 5s)", set: durationOption(func(c *config) *time.Duration { return &c.negativeTTL })},
+		{name: "memory", value: "BYTES", group: groupMemory, help: "byte budget for file data in flight, e.g. 256MiB (default 256MiB)", set: bytesOption(func(c *config) *int64 { return &c.memory })},
+		{name: "parallelism", value: "N", group: groupMemory, help: "parts of one file uploading at once (default 4)", set: intOption(1, 1024, func(c *config) *int { return &c.parallelism })},
+		{name: "cache_dir", value: "DIR", group: groupWrites, help: "where files being written are staged (default: a directory under $TMPDIR)", set: stringOption(func(c *config) *string { return &c.cacheDir })},
+		{name: "recovery_dir", value: "DIR", group: groupWrites, help: "where files that could not be uploaded are kept at exit (default: cache_dir/recovered)", set: stringOption(func(c *config) *string { return &c.recoveryDir })},
+		{name: "part_size", value: "BYTES", group: groupWrites, help: "size of multipart upload parts, 100KiB to 5GiB (default 8MiB)", set: partSizeOption},
+		{name: "append_mode", group: groupWrites, help: "create new files as appendable objects that grow at each flush", set: switchOption(func(c *config) *bool { return &c.appendMode })},
+		{name: "log_level", value: "LEVEL", group: groupLogging, help: "panic, fatal, error, warn, info, debug or trace (default info)", set: logLevelOption},
+		{name: "log_file", value: "FILE", group: groupLogging, help: "append the log to FILE, reopened on SIGHUP (default: stderr; discarded in the background)", set: stringOption(func(c *config) *string { return &c.logFile })},
+		{name: "debug", group: groupLogging, help: "log every failure and decision verbosely (log_level=debug)", set: switchOption(func(c *config) *bool { return &c.debug })},
+		{name: "foreground", group: groupDaemon, help: "stay in the foreground, as -f does (logs on stderr)", set: switchOption(func(c *config) *bool { return &c.foreground })},
+		{name: "mount_timeout", value: "DURATION", group: groupDaemon, help: "give up when the bucket or the mount does not answer within this time (default 30s)", set: durationOption(func(c *config) *time.Duration { return &c.mountTimeout })},
+		{name: "nonempty", group: groupDaemon, help: "mount over a directory that holds files (hiding them)", set: switchOption(func(c *config) *bool { return &c.nonempty })},
 	}
-}
-
-// fstabNoise are options mount(8), fstab and systemd pass that mean nothing
-// to ossfuse; they are accepted silently.
-func isFstabNoise(name string) bool {
-	switch name {
-	case "_netdev", "nofail", "auto", "noauto", "defaults", "rw", "dev", "nodev", "suid", "nosuid",
-		"exec", "noexec", "user", "nouser", "users", "atime", "noatime", "relatime", "async", "sync":
-		return true
-	}
-	return strings.HasPrefix(name, "x-systemd.") || strings.HasPrefix(name, "comment=")
-}
-
-func durationOption(field func(*config) *time.Duration) func(*config, string) error {
-	return func(c *config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return fmt.Errorf("want a duration such as 5s or 500ms")
-		}
-		*field(c) = d
-		return nil
-	}
-}
-
-func uintOption(base int, field func(*config) *uint32) func(*config, string) error {
-	return func(c *config, v string) error {
-		n, err := strconv.ParseUint(v, base, 32)
-		if err != nil {
-			if base == 8 {
-				return fmt.Errorf("want an octal number such as 022")
-			}
-			return fmt.Errorf("want a non-negative integer")
-		}
-		*field(c) = uint32(n)
-		return nil
-	}
-}
-
-// errHelp asks for the usage text.
-var errHelp = errors.New("help requested")
-
-// parseArgs reads `BUCKET[:/PREFIX] MOUNTPOINT [-f] [-o opt[,opt...]]...`,
-// options and positionals in any order, as mount helpers pass them.
-func parseArgs(args []string, defaults config) (config, error) {
-	c := defaults
-	var positional []string
-	table := options()
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-h" || a == "--help":
-			return c, errHelp
-		case a == "-f" || a == "--foreground":
-			c.foreground = true
-		case a == "-o":
-			if i+1 == len(args) {
-				return c, errors.New("-o needs a list of options")
-			}
-			i++
-			if err := applyOptions(&c, table, args[i]); err != nil {
-				return c, err
-			}
-		case strings.HasPrefix(a, "-o") && len(a) > 2:
-			if err := applyOptions(&c, table, a[2:]); err != nil {
-				return c, err
-			}
-		case strings.HasPrefix(a, "-") && a != "-":
-			return c, fmt.Errorf("unknown flag %s (see --help)", a)
-		default:
-			positional = append(positional, a)
-		}
-	}
-	if len(positional) != 2 {
-		return c, fmt.Errorf("want BUCKET[:/PREFIX] MOUNTPOINT, got %d arguments", len(positional))
-	}
-	c.bucket, c.prefix, _ = strings.Cut(positional[0], ":")
-	c.prefix = strings.TrimPrefix(c.prefix, "/")
-	c.mountpoint = positional[1]
-	if c.endpoint == "" {
-		return c, errors.New("option endpoint is required, e.g. -o endpoint=https://oss-cn-hangzhou.aliyuncs.com")
-	}
-	return c, nil
-}
-
-// applyOptions applies a comma-separated -o list.
-func applyOptions(c *config, table []option, list string) error {
-	for _, item := range strings.Split(list, ",") {
-		if item == "" {
-			continue
-		}
-		name, value, hasValue := strings.Cut(item, "=")
-		if isFstabNoise(name) || isFstabNoise(item) {
-			continue
-		}
-		o, ok := findOption(table, name)
-		if !ok {
-			return fmt.Errorf("unknown option %q (see --help)", name)
-		}
-		if o.value == "" && hasValue {
-			return fmt.Errorf("option %s takes no value", name)
-		}
-		if o.value != "" && !hasValue {
-			return fmt.Errorf("option %s needs a value: %s=%s", name, name, o.value)
-		}
-		if err := o.set(c, value); err != nil {
-			return fmt.Errorf("option %s=%s: %w", name, value, err)
-		}
-	}
-	return nil
-}
-
-func findOption(table []option, name string) (option, bool) {
-	for _, o := range table {
-		if o.name == name {
-			return o, true
-		}
-	}
-	return option{}, false
-}
-
-// usage is the --help text.
-func usage() string {
-	var b strings.Builder
-	b.WriteString("usage: ossfuse BUCKET[:/PREFIX] MOUNTPOINT [-f] -o endpoint=URL[,opt[=value]...]\n\n")
-	b.WriteString("Mounts an Alibaba Cloud OSS bucket, or a prefix of it, at MOUNTPOINT.\n")
-	b.WriteString("Credentials come from OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN.\n\n")
-	b.WriteString("  -f, --foreground   stay in the foreground (logs on stderr)\n  -h, --help         this text\n\noptions (-o):\n")
-	for _, o := range options() {
-		name := o.name
-		if o.value != "" {
-			name += "=" + o.value
-		}
-		fmt.Fprintf(&b, "  %-22s %s\n", name, o.help)
-	}
-	return b.String()
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
-	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ func TestParseArgs(t *testing.T) {
 		"bkt:/some/prefix", "/mnt/x", "-f",
 		"-o", "endpoint=http://127.0.0.1:9000,region=cn-shanghai,attr_from_list",
 		"-oattr_ttl=2s,negative_ttl=500ms,uid=1000,gid=1001,umask=027,file_mode=0600,dir_mode=0700,memory=64MiB,ro,_netdev,nofail,x-systemd.automount,defaults",
+		"--part_size=16MiB", "--parallelism", "8", "--append_mode", "--recovery_dir", "/var/r",
+		"--log_level=debug", "--log_file=/var/log/o.log", "--mount_timeout=3s", "--ca_file=/etc/ca.pem", "--insecure",
 	}, config{region: "cn-hangzhou"})
 	if err != nil {
 		t.Fatal(err)
@@ -22,62 +26,191 @@ func TestParseArgs(t *testing.T) {
 		endpoint: "http://127.0.0.1:9000", region: "cn-shanghai", attrFromList: true,
 		attrTTL: 2 * time.Second, negativeTTL: 500 * time.Millisecond, uid: 1000, gid: 1001,
 		umask: 0o27, fileMode: 0o600, dirMode: 0o700, memory: 64 << 20, readOnly: true,
+		partSize: 16 << 20, parallelism: 8, appendMode: true, recoveryDir: "/var/r",
+		logLevel: "debug", logFile: "/var/log/o.log", mountTimeout: 3 * time.Second,
+		caFile: "/etc/ca.pem", insecure: true,
 	}
 	if c != want {
 		t.Errorf("parseArgs =\n %+v\nwant\n %+v", c, want)
 	}
 }
 
-func TestParseArgsErrorsNameTheOption(t *testing.T) {
-	for args, wantInErr := range map[string]string{
-		"bkt /m -o endpoint=e,bogus=1":       `"bogus"`,
-		"bkt /m -o endpoint=e,attr_ttl=soon": "attr_ttl=soon",
-		"bkt /m -o endpoint=e,umask=999":     "umask=999",
-		"bkt /m -o endpoint=e,uid=-1":        "uid=-1",
-		"bkt /m -o endpoint=e,memory=lots":   "memory=lots",
-		"bkt /m -o endpoint=e,ro=yes":        "ro takes no value",
-		"bkt /m -o endpoint=e,region":        "region needs a value",
-		"bkt /m":                             "endpoint is required",
-		"bkt -o endpoint=e":                  "got 1 arguments",
-		"bkt /m extra -o endpoint=e":         "3 arguments",
-		"bkt /m -x -o endpoint=e":            "unknown flag -x",
-		"bkt /m -o":                          "-o needs",
-	} {
-		_, err := parseArgs(strings.Fields(args), config{})
-		if err == nil || !strings.Contains(err.Error(), wantInErr) {
-			t.Errorf("parseArgs(%q) error %v, want one mentioning %q", args, err, wantInErr)
+// sampleValue returns a valid value for an option's placeholder.
+func sampleValue(t *testing.T, o option) string {
+	samples := map[string]string{
+		"URL": "http://127.0.0.1:9", "REGION": "cn-shanghai", "FILE": "/tmp/f", "DIR": "/tmp/d",
+		"N": "3", "OOO": "027", "DURATION": "2s", "BYTES": "16MiB", "LEVEL": "debug",
+		"ID": "an-id", "SECRET": "a-secret", "TOKEN": "a-token",
+	}
+	v, ok := samples[o.value]
+	if !ok {
+		t.Fatalf("option %s: no sample value for placeholder %q; add one to this test", o.name, o.value)
+	}
+	return v
+}
+
+// TestEveryOptionWorksAsFlagAndAsO checks each option of the table in all
+// its spellings: -o name=value, --name=value and --name value (or -o name
+// and --name for a switch) give the same configuration, which differs from
+// the defaults.
+func TestEveryOptionWorksAsFlagAndAsO(t *testing.T) {
+	base := []string{"bkt", "/mnt/x", "--endpoint=http://127.0.0.1:1"}
+	defaults := defaultConfig()
+	for _, o := range options() {
+		var spellings [][]string
+		if o.value == "" {
+			spellings = [][]string{{"-o", o.name}, {"--" + o.name}, {"-o" + o.name}}
+		} else {
+			v := sampleValue(t, o)
+			spellings = [][]string{{"-o", o.name + "=" + v}, {"--" + o.name + "=" + v}, {"--" + o.name, v}}
+		}
+		if o.name == "access_key_id" || o.name == "access_key_secret" || o.name == "session_token" {
+			// The credential options go together.
+			for i := range spellings {
+				spellings[i] = append(spellings[i], "-o", "access_key_id=i,access_key_secret=s")
+			}
+		}
+		var first config
+		for i, extra := range spellings {
+			c, err := parseArgs(append(append([]string(nil), base...), extra...), defaults)
+			if err != nil {
+				t.Errorf("%v: %v", extra, err)
+				continue
+			}
+			if i == 0 {
+				first = c
+				if o.name != "endpoint" && reflect.DeepEqual(c, mustParse(t, base, defaults)) && o.name != "access_key_id" && o.name != "access_key_secret" {
+					t.Errorf("%v changes nothing in the configuration", extra)
+				}
+			} else if c != first {
+				t.Errorf("%v gives\n %+v\nbut %v gives\n %+v", extra, c, spellings[0], first)
+			}
 		}
 	}
 }
 
-func TestHelpListsEveryOption(t *testing.T) {
-	if _, err := parseArgs([]string{"--help"}, config{}); !errors.Is(err, errHelp) {
-		t.Fatalf("--help: %v", err)
+func mustParse(t *testing.T, args []string, defaults config) config {
+	t.Helper()
+	c, err := parseArgs(args, defaults)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return c
+}
+
+func TestParseArgsErrorsNameTheOption(t *testing.T) {
+	for args, wantInErr := range map[string]string{
+		"bkt /m -o endpoint=e,bogus=1":           `unknown option "bogus"`,
+		"bkt /m --bogus -o endpoint=e":           `unknown option "bogus"`,
+		"bkt /m -o endpoint=e,attr_ttl=soon":     "attr_ttl=soon",
+		"bkt /m -o endpoint=e,umask=999":         "umask=999",
+		"bkt /m -o endpoint=e,uid=-1":            "uid=-1",
+		"bkt /m -o endpoint=e,memory=lots":       "memory=lots",
+		"bkt /m -o endpoint=e,part_size=1KiB":    "part_size=1KiB",
+		"bkt /m -o endpoint=e,parallelism=0":     "parallelism=0",
+		"bkt /m -o endpoint=e,log_level=loud":    "log_level=loud",
+		"bkt /m -o endpoint=e,log_file=":         "log_file=",
+		"bkt /m -o endpoint=e,mount_timeout=-1s": "mount_timeout=-1s",
+		"bkt /m -o endpoint=e,ro=yes":            "ro takes no value",
+		"bkt /m -o endpoint=e --insecure=1":      "insecure takes no value",
+		"bkt /m -o endpoint=e,region":            "region needs a value",
+		"bkt /m -o endpoint=e --region":          "region needs a value",
+		"bkt /m -o endpoint=e,access_key_id=i":   "access_key_id and access_key_secret go together",
+		"bkt /m -o endpoint=e,session_token=t":   "session_token needs",
+		"bkt /m":                                 "endpoint is required",
+		"bkt -o endpoint=e":                      "got 1 arguments",
+		"bkt /m extra -o endpoint=e":             "3 arguments",
+		":/p /m -o endpoint=e":                   "bucket name is empty",
+		"bkt /m -x -o endpoint=e":                "unknown flag -x",
+		"bkt /m -o":                              "-o needs",
+	} {
+		_, err := parseArgs(strings.Fields(args), defaultConfig())
+		if err == nil || !strings.Contains(err.Error(), wantInErr) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("parseArgs(%q) error %v, want one line mentioning %q", args, err, wantInErr)
+		}
+	}
+}
+
+// TestBadOptionExitsTwo checks the command's answer to a bad option: exit
+// status 2 and one line on stderr naming the option, before anything is
+// started.
+func TestBadOptionExitsTwo(t *testing.T) {
+	for _, args := range [][]string{
+		{"bkt", t.TempDir(), "-o", "endpoint=http://127.0.0.1:1,no_such_option"},
+		{"bkt", t.TempDir(), "--endpoint", "http://127.0.0.1:1", "--attr_ttl=forever"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run("ossfuse", args, &stdout, &stderr, false)
+		lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+		if code != exitUsage || len(lines) != 1 || !strings.HasPrefix(lines[0], "ossfuse: ") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line", args, code, stderr.String())
+		}
+	}
+}
+
+// TestSecretNeverInErrors checks that a bad value of a secret option is
+// reported without the value.
+func TestSecretNeverInErrors(t *testing.T) {
+	table := append(options(), option{name: "test_secret", value: "S", secret: true, set: func(*config, string) error {
+		return os.ErrInvalid
+	}})
+	err := applySetting(&config{}, table, setting{name: "test_secret", value: "hunter2", hasValue: true})
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "test_secret") {
+		t.Errorf("error %v: want it to name test_secret without its value", err)
+	}
+}
+
+func TestHelpGroupsEveryOption(t *testing.T) {
 	var out bytes.Buffer
-	if code := run([]string{"-h"}, &out, &out); code != 0 {
-		t.Fatalf("-h exit %d", code)
+	if code := run("ossfuse", []string{"--help"}, &out, &out, false); code != 0 {
+		t.Fatalf("--help exit %d", code)
+	}
+	help := out.String()
+	known := map[group]bool{}
+	for _, g := range groups {
+		known[g] = true
+		if !strings.Contains(help, "\n"+string(g)+":\n") {
+			t.Errorf("help has no group %q", g)
+		}
 	}
 	for _, o := range options() {
-		if !strings.Contains(out.String(), o.name) {
-			t.Errorf("help does not mention %s", o.name)
+		if !known[o.group] {
+			t.Errorf("option %s is in group %q, which is not in groups", o.name, o.group)
+		}
+		// The option must be listed under its own group's heading.
+		section := help[strings.Index(help, "\n"+string(o.group)+":\n"):]
+		if next := strings.Index(section[2:], ":\n\n"); next > 0 {
+			section = section[:next]
+		}
+		if !strings.Contains(section, "  "+optionSynopsis(o)+" ") {
+			t.Errorf("help does not list %s under %q", o.name, o.group)
 		}
 	}
 	out.Reset()
-	if code := run([]string{"--version"}, &out, &out); code != 0 || !strings.HasPrefix(out.String(), "ossfuse ") {
+	if code := run("ossfuse", []string{"--version"}, &out, &out, false); code != 0 || !strings.HasPrefix(out.String(), "ossfuse dev (commit unknown)") {
 		t.Errorf("--version: exit %d, %q", code, out.String())
 	}
 }
 
-func TestRunFailsClearly(t *testing.T) {
-	var out bytes.Buffer
-	if code := run([]string{"bkt", t.TempDir() + "/missing", "-o", "endpoint=http://127.0.0.1:1"}, &out, &out); code == 0 || !strings.Contains(out.String(), "not a directory") {
-		t.Errorf("missing mountpoint: exit %d, %q", code, out.String())
+// The README's options table sits between these markers; it must be what
+// `ossfuse --help-markdown` prints, so the documentation cannot drift.
+const (
+	readmeTableBegin = "<!-- options:begin (generated: bin/ossfuse --help-markdown) -->\n"
+	readmeTableEnd   = "<!-- options:end -->"
+)
+
+func TestREADMEOptionsTableIsCurrent(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	out.Reset()
-	// Nothing listens on port 1 of loopback: the mount must refuse at once
-	// with the reason, not mount a filesystem that fails every call.
-	if code := run([]string{"bkt", t.TempDir(), "-o", "endpoint=http://127.0.0.1:1"}, &out, &out); code == 0 || !strings.Contains(out.String(), "cannot reach bucket bkt") {
-		t.Errorf("unreachable endpoint: exit %d, %q", code, out.String())
+	readme := string(b)
+	begin, end := strings.Index(readme, readmeTableBegin), strings.Index(readme, readmeTableEnd)
+	if begin < 0 || end < begin {
+		t.Fatalf("README.md has no options table between %q and %q", readmeTableBegin, readmeTableEnd)
+	}
+	got := readme[begin+len(readmeTableBegin) : end]
+	if want := helpMarkdown(); strings.TrimSpace(got) != strings.TrimSpace(want) {
+		t.Errorf("README.md's options table differs from the code's; replace it with the output of `go run ./cmd/ossfuse --help-markdown`:\n%s", want)
 	}
 }

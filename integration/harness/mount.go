@@ -218,6 +218,27 @@ func (m *Mounted) Unmount() error {
 	return errors.Join(errs...)
 }
 
+// WaitExit waits up to timeout for ossfuse to exit by itself (after a
+// signal the test sent, say) and returns nil when it exited with status 0.
+// Once it has exited the Mounted counts as unmounted; a mount it left
+// behind stays for the test to see, and is detached at cleanup. When it
+// is still running after timeout, cleanup stops it as usual.
+func (m *Mounted) WaitExit(timeout time.Duration) error {
+	p := m.proc
+	if p == nil {
+		return errors.New("ossfuse is not running")
+	}
+	exited, err := p.wait(timeout)
+	if !exited {
+		return fmt.Errorf("ossfuse (pid %d) still running after %v", p.Pid(), timeout)
+	}
+	m.proc = nil
+	if err != nil {
+		return fmt.Errorf("ossfuse exited with %v", err)
+	}
+	return nil
+}
+
 // Remount unmounts (an unclean exit fails the test) and mounts again on the
 // same directory with the same options; caches start empty.
 func (m *Mounted) Remount(t testing.TB) {
@@ -239,6 +260,9 @@ func (m *Mounted) cleanup(t testing.TB) {
 	}
 	if t.Failed() {
 		t.Logf("ossfuse log (%s):\n%s", m.LogPath, m.logTail())
+	}
+	if ok, _ := IsMounted(m.Dir); ok {
+		detach(m.Dir) // left by an ossfuse that exited (WaitExit)
 	}
 	if ok, _ := IsMounted(m.Dir); !ok {
 		_ = os.Remove(m.Dir) // rmdir: never recurses into a mount

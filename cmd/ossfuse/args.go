@@ -1,0 +1,171 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Requests other than mounting that the command line can make.
+var (
+	errHelp         = errors.New("help requested")
+	errHelpMarkdown = errors.New("markdown help requested")
+	errVersion      = errors.New("version requested")
+)
+
+// setting is one option as the command line gave it, before it is applied.
+type setting struct {
+	name, value string
+	hasValue    bool
+}
+
+// commandLine is the command line split into its positionals and settings.
+type commandLine struct {
+	positional []string
+	settings   []setting
+}
+
+// splitArgs reads `BUCKET[:/PREFIX] MOUNTPOINT [flags] [-o opt[,opt...]]...`
+// in any order, as mount helpers pass it. Every option of the table is
+// accepted as -o name[=value], --name=value, --name value (options taking a
+// value) and --name (switches); -f is --foreground; after -- everything is
+// positional. It returns errHelp, errHelpMarkdown or errVersion when asked.
+func splitArgs(args []string, table []option) (commandLine, error) {
+	var cl commandLine
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			cl.positional = append(cl.positional, args[i+1:]...)
+			return cl, nil
+		case a == "-h" || a == "--help":
+			return cl, errHelp
+		case a == "--help-markdown":
+			return cl, errHelpMarkdown
+		case a == "-V" || a == "--version":
+			return cl, errVersion
+		case a == "-f":
+			cl.settings = append(cl.settings, setting{name: "foreground"})
+		case a == "-o":
+			if i+1 == len(args) {
+				return cl, errors.New("-o needs a list of options")
+			}
+			i++
+			cl.settings = append(cl.settings, splitOptionList(args[i])...)
+		case strings.HasPrefix(a, "-o"):
+			cl.settings = append(cl.settings, splitOptionList(a[2:])...)
+		case strings.HasPrefix(a, "--"):
+			s := parseSetting(a[2:])
+			o, ok := findOption(table, s.name)
+			if ok && o.value != "" && !s.hasValue {
+				if i+1 == len(args) {
+					return cl, fmt.Errorf("option %s needs a value: --%s=%s", s.name, s.name, o.value)
+				}
+				i++
+				s.value, s.hasValue = args[i], true
+			}
+			cl.settings = append(cl.settings, s)
+		case strings.HasPrefix(a, "-") && a != "-":
+			return cl, fmt.Errorf("unknown flag %s (see --help)", a)
+		default:
+			cl.positional = append(cl.positional, a)
+		}
+	}
+	return cl, nil
+}
+
+// splitOptionList splits a comma-separated -o list into settings.
+func splitOptionList(list string) []setting {
+	var out []setting
+	for _, item := range strings.Split(list, ",") {
+		if item != "" {
+			out = append(out, parseSetting(item))
+		}
+	}
+	return out
+}
+
+func parseSetting(item string) setting {
+	name, value, hasValue := strings.Cut(item, "=")
+	return setting{name: name, value: value, hasValue: hasValue}
+}
+
+// parseArgs parses the command line over defaults and checks that it names
+// a bucket, a mount point and an endpoint. Every error is one line naming
+// the option or argument at fault; a secret option's value is never shown.
+func parseArgs(args []string, defaults config) (config, error) {
+	table := options()
+	cl, err := splitArgs(args, table)
+	if err != nil {
+		return defaults, err
+	}
+	c := defaults
+	for _, s := range cl.settings {
+		if err := applySetting(&c, table, s); err != nil {
+			return c, err
+		}
+	}
+	if len(cl.positional) != 2 {
+		return c, fmt.Errorf("want BUCKET[:/PREFIX] MOUNTPOINT, got %d arguments (see --help)", len(cl.positional))
+	}
+	c.bucket, c.prefix, _ = strings.Cut(cl.positional[0], ":")
+	c.prefix = strings.Trim(c.prefix, "/")
+	c.mountpoint = cl.positional[1]
+	switch {
+	case c.bucket == "":
+		return c, errors.New("the bucket name is empty: want BUCKET[:/PREFIX] MOUNTPOINT")
+	case c.endpoint == "":
+		return c, errors.New("option endpoint is required, e.g. -o endpoint=https://oss-cn-hangzhou.aliyuncs.com")
+	case (c.accessKeyID == "") != (c.accessKeySecret == ""):
+		return c, errors.New("options access_key_id and access_key_secret go together: give both or neither")
+	case c.sessionToken != "" && c.accessKeyID == "":
+		return c, errors.New("option session_token needs access_key_id and access_key_secret")
+	}
+	return c, nil
+}
+
+// applySetting checks one setting against the table and applies it.
+func applySetting(c *config, table []option, s setting) error {
+	if isFstabNoise(s.name) {
+		return nil
+	}
+	o, ok := findOption(table, s.name)
+	if !ok {
+		return fmt.Errorf("unknown option %q (see --help)", s.name)
+	}
+	switch {
+	case o.value == "" && s.hasValue:
+		return fmt.Errorf("option %s takes no value", s.name)
+	case o.value != "" && !s.hasValue:
+		return fmt.Errorf("option %s needs a value: %s=%s", s.name, s.name, o.value)
+	}
+	if err := o.set(c, s.value); err != nil {
+		shown := s.value
+		if o.secret {
+			shown = "***"
+		}
+		return fmt.Errorf("option %s=%s: %w", s.name, shown, err)
+	}
+	return nil
+}
+
+// isFstabNoise reports options that mount(8), fstab and systemd pass and
+// that mean nothing to ossfuse; they are accepted silently.
+func isFstabNoise(name string) bool {
+	switch name {
+	case "_netdev", "nofail", "auto", "noauto", "defaults", "rw", "dev", "nodev", "suid", "nosuid",
+		"exec", "noexec", "user", "nouser", "users", "owner", "group", "atime", "noatime", "diratime",
+		"nodiratime", "relatime", "norelatime", "strictatime", "lazytime", "async", "sync", "loud", "silent":
+		return true
+	}
+	return strings.HasPrefix(name, "x-systemd.") || strings.HasPrefix(name, "x-") || name == "comment"
+}
+
+func findOption(table []option, name string) (option, bool) {
+	for _, o := range table {
+		if o.name == name {
+			return o, true
+		}
+	}
+	return option{}, false
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+
+	"github.com/ossfuse/ossfuse/meta"
+	"github.com/ossfuse/ossfuse/ossio"
+)
+
+// newCredentials picks the credentials: the options when given, else the
+// environment; none means anonymous access.
+func newCredentials(cfg config) credentials.CredentialsProvider {
+	if cfg.accessKeyID != "" {
+		return credentials.NewStaticCredentialsProvider(cfg.accessKeyID, cfg.accessKeySecret, cfg.sessionToken)
+	}
+	id, secret := os.Getenv("OSS_ACCESS_KEY_ID"), os.Getenv("OSS_ACCESS_KEY_SECRET")
+	if id == "" || secret == "" {
+		return nil
+	}
+	return credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("OSS_SESSION_TOKEN"))
+}
+
+// newClient builds the bucket's client from cfg.
+func newClient(cfg config) (ossio.Client, error) {
+	return ossio.New(ossio.Config{
+		Endpoint: cfg.endpoint, Region: cfg.region, Bucket: cfg.bucket,
+		SignatureV1: cfg.signatureV1, PathStyle: cfg.pathStyle, Credentials: newCredentials(cfg),
+		CAFile: cfg.caFile, InsecureSkipVerify: cfg.insecure,
+	})
+}
+
+// checkBucket lists one key under the mount's root, so that a wrong key,
+// a missing bucket or an unreachable endpoint is a clear error before
+// mounting, not a mount that fails every operation.
+func checkBucket(ctx context.Context, cfg config, client ossio.Client, mapper meta.Mapper) error {
+	_, err := client.ListObjects(ctx, ossio.ListRequest{Prefix: mapper.DirKey(""), MaxKeys: 1})
+	if err == nil {
+		return nil
+	}
+	var oe *ossio.Error
+	requestID := ""
+	if errors.As(err, &oe) && oe.RequestID != "" {
+		requestID = " (request id " + oe.RequestID + ")"
+	}
+	switch {
+	case errors.Is(err, ossio.ErrNoSuchBucket):
+		return fmt.Errorf("bucket %s does not exist at %s%s", cfg.bucket, cfg.endpoint, requestID)
+	case errors.Is(err, ossio.ErrAccessDenied):
+		code := "AccessDenied"
+		if oe != nil && oe.Code != "" {
+			code = oe.Code
+		}
+		return fmt.Errorf("access to bucket %s denied (%s): check the access key, its secret and the bucket's policy%s", cfg.bucket, code, requestID)
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+		return fmt.Errorf("cannot reach bucket %s at %s: no answer within %v (mount_timeout)", cfg.bucket, cfg.endpoint, cfg.mountTimeout)
+	case errors.Is(err, ossio.ErrUnavailable) || errors.Is(err, ossio.ErrThrottled):
+		return fmt.Errorf("cannot reach bucket %s at %s: %w", cfg.bucket, cfg.endpoint, err)
+	}
+	// Another answer of OSS (a wrong region, say): its code, message and
+	// request ID say more than we could.
+	return fmt.Errorf("listing bucket %s at %s: %w", cfg.bucket, cfg.endpoint, err)
+}
