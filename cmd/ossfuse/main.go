@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/sirupsen/logrus"
@@ -68,23 +67,18 @@ func newLogger(cfg config, w io.Writer) *logrus.Entry {
 	return logrus.NewEntry(l).WithField("bucket", cfg.bucket)
 }
 
-// envCredentials reads the key from the environment; none means anonymous.
-func envCredentials() credentials.CredentialsProvider {
-	id, secret := os.Getenv("OSS_ACCESS_KEY_ID"), os.Getenv("OSS_ACCESS_KEY_SECRET")
-	if id == "" || secret == "" {
-		return nil
-	}
-	return credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("OSS_SESSION_TOKEN"))
-}
-
 // mount serves the bucket at cfg.mountpoint until it is unmounted.
 func mount(cfg config, log *logrus.Entry) error {
 	if st, err := os.Stat(cfg.mountpoint); err != nil || !st.IsDir() {
 		return fmt.Errorf("mountpoint %s is not a directory", cfg.mountpoint)
 	}
+	creds, err := credentialsFor(cfg, log)
+	if err != nil {
+		return err
+	}
 	client, err := ossio.New(ossio.Config{
 		Endpoint: cfg.endpoint, Region: cfg.region, Bucket: cfg.bucket,
-		SignatureV1: cfg.signatureV1, PathStyle: cfg.pathStyle, Credentials: envCredentials(),
+		SignatureV1: cfg.signatureV1, PathStyle: cfg.pathStyle, Credentials: creds,
 	})
 	if err != nil {
 		return err

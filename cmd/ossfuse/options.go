@@ -28,6 +28,11 @@ type config struct {
 	allowOther, readOnly     bool
 	cacheDir                 string
 	debug                    bool
+
+	accessKeyID, accessKeySecret, sessionToken string
+	passwdFile                                 string
+	ramRole, ramRoleEndpoint                   string
+	credentialProcess                          string
 }
 
 // option is one -o name[=value].
@@ -59,6 +64,13 @@ func options() []option {
 		{"ro", "", "mount read-only", func(c *config, _ string) error { c.readOnly = true; return nil }},
 		{"cache_dir", "DIR", "where files being written are staged (default: a directory under $TMPDIR)", func(c *config, v string) error { c.cacheDir = v; return nil }},
 		{"debug", "", "log every failure and decision verbosely", func(c *config, _ string) error { c.debug = true; return nil }},
+		{"access_key_id", "ID", "access key ID (credentials: these options, else OSS_ACCESS_KEY_ID..., else a passwd file, else ram_role, else credential_process)", func(c *config, v string) error { c.accessKeyID = v; return nil }},
+		{"access_key_secret", "SECRET", "access key secret, with access_key_id", func(c *config, v string) error { c.accessKeySecret = v; return nil }},
+		{"session_token", "TOKEN", "STS security token, with access_key_id and access_key_secret", func(c *config, v string) error { c.sessionToken = v; return nil }},
+		{"passwd_file", "FILE", "ossfs passwd file of BUCKET:ID:SECRET or ID:SECRET lines, mode 0600 (default ~/.passwd-ossfs, then /etc/passwd-ossfs)", func(c *config, v string) error { c.passwdFile = v; return nil }},
+		{"ram_role", "NAME", "ECS RAM role whose temporary credentials the mount uses, refreshed before they expire", func(c *config, v string) error { c.ramRole = v; return nil }},
+		{"ram_role_endpoint", "URL", "instance metadata service of ram_role (default http://100.100.100.200)", func(c *config, v string) error { c.ramRoleEndpoint = v; return nil }},
+		{"credential_process", "COMMAND", "shell command printing credentials as JSON, run again before they expire (see docs/OPERATIONS.md)", func(c *config, v string) error { c.credentialProcess = v; return nil }},
 	}
 }
 
