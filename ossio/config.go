@@ -58,6 +58,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// UserAgent is appended to the SDK's User-Agent.
 	UserAgent string
+	// OnRetry, when set, is called before every retry the SDK makes of a
+	// request, with the Outcome of the attempt that failed (metrics).
+	OnRetry func(outcome string)
 }
 
 // New validates cfg and returns a Client on the official OSS SDK.
@@ -92,7 +95,12 @@ func New(cfg Config) (Client, error) {
 	if hc == nil {
 		hc = newHTTPClient(cfg)
 	}
-	base := retry.NewStandard(func(o *retry.RetryOptions) { o.MaxAttempts = attempts })
+	var base retry.Retryer = retry.NewStandard(func(o *retry.RetryOptions) { o.MaxAttempts = attempts })
+	if cfg.OnRetry != nil {
+		// Wrapped before the per-call commit-safe retryer wraps it in turn,
+		// so the retries of every call are seen.
+		base = observedRetryer{Retryer: base, onRetry: cfg.OnRetry}
+	}
 	sdkCfg := oss.LoadDefaultConfig().
 		WithEndpoint(host).
 		WithDisableSSL(plainHTTP).
