@@ -76,13 +76,19 @@ func mount(cfg config, log *logrus.Entry) error {
 	if err != nil {
 		return err
 	}
+	metrics, err := newMountMetrics(cfg)
+	if err != nil {
+		return err
+	}
 	client, err := ossio.New(ossio.Config{
 		Endpoint: cfg.endpoint, Region: cfg.region, Bucket: cfg.bucket,
 		SignatureV1: cfg.signatureV1, PathStyle: cfg.pathStyle, Credentials: creds,
+		OnRetry: metrics.onRetry(),
 	})
 	if err != nil {
 		return err
 	}
+	client = metrics.wrap(client)
 	mapper, err := meta.NewMapper(cfg.prefix)
 	if err != nil {
 		return err
@@ -107,6 +113,11 @@ func mount(cfg config, log *logrus.Entry) error {
 		return err
 	}
 	limitMemory(filesystem.DataBytes())
+	stopMetrics, err := metrics.serve(filesystem, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	mo := fuse.MountOptions{
 		FsName: "ossfuse:" + cfg.bucket, Name: "ossfuse", AllowOther: cfg.allowOther,
 		DirectMount: os.Geteuid() == 0, // as root no fusermount is needed

@@ -33,6 +33,8 @@ type config struct {
 	passwdFile                                 string
 	ramRole, ramRoleEndpoint                   string
 	credentialProcess                          string
+
+	metricsAddr string
 }
 
 // option is one -o name[=value].
@@ -70,6 +72,7 @@ func options() []option {
 		{"passwd_file", "FILE", "ossfs passwd file of BUCKET:ID:SECRET or ID:SECRET lines, mode 0600 (default ~/.passwd-ossfs, then /etc/passwd-ossfs)", func(c *config, v string) error { c.passwdFile = v; return nil }},
 		{"ram_role", "NAME", "ECS RAM role whose temporary credentials the mount uses, refreshed before they expire", func(c *config, v string) error { c.ramRole = v; return nil }},
 		{"ram_role_endpoint", "URL", "instance metadata service of ram_role (default http://100.100.100.200)", func(c *config, v string) error { c.ramRoleEndpoint = v; return nil }},
+		{"metrics_addr", "HOST:PORT", "serve Prometheus metrics at http://HOST:PORT/metrics (off by default; keep it on loopback)", func(c *config, v string) error { c.metricsAddr = v; return nil }},
 		{"credential_process", "COMMAND", "shell command printing credentials as JSON, run again before they expire (see docs/OPERATIONS.md)", func(c *config, v string) error { c.credentialProcess = v; return nil }},
 	}
 }
