@@ -171,7 +171,7 @@ func (r *refreshing) failedLocked(now time.Time, err error) {
 	}
 	// One line per failing streak: a source that stays down must not fill the log.
 	if valid {
-		r.log.Warnf("refreshing %v; keeping the current credentials until they expire at %s",
+		r.log.Warnf("could not refresh %v; keeping the current credentials until they expire at %s",
 			err, r.expires.UTC().Format(time.RFC3339))
 	} else {
 		r.log.Warnf("%v", err)
