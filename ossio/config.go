@@ -63,6 +63,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// UserAgent is appended to the SDK's User-Agent.
 	UserAgent string
+	// OnRetry, when set, is called before every retry the SDK makes of a
+	// request, with the Outcome of the attempt that failed (metrics).
+	OnRetry func(outcome string)
 
 	// rootCAs is CAFile's content, loaded by New.
 	rootCAs *x509.CertPool
@@ -103,7 +106,12 @@ func New(cfg Config) (Client, error) {
 		}
 		hc = newHTTPClient(cfg)
 	}
-	base := retry.NewStandard(func(o *retry.RetryOptions) { o.MaxAttempts = attempts })
+	var base retry.Retryer = retry.NewStandard(func(o *retry.RetryOptions) { o.MaxAttempts = attempts })
+	if cfg.OnRetry != nil {
+		// Wrapped before the per-call commit-safe retryer wraps it in turn,
+		// so the retries of every call are seen.
+		base = observedRetryer{Retryer: base, onRetry: cfg.OnRetry}
+	}
 	sdkCfg := oss.LoadDefaultConfig().
 		WithEndpoint(host).
 		WithDisableSSL(plainHTTP).

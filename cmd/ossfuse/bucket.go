@@ -4,34 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
-	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+	"github.com/sirupsen/logrus"
 
 	"github.com/ossfuse/ossfuse/meta"
 	"github.com/ossfuse/ossfuse/ossio"
 )
 
-// newCredentials picks the credentials: the options when given, else the
-// environment; none means anonymous access.
-func newCredentials(cfg config) credentials.CredentialsProvider {
-	if cfg.accessKeyID != "" {
-		return credentials.NewStaticCredentialsProvider(cfg.accessKeyID, cfg.accessKeySecret, cfg.sessionToken)
+// newClient builds the bucket's client from cfg, with the credentials of
+// the chain (see credentialsFor) and the request metrics of m.
+func newClient(cfg config, log *logrus.Entry, m *mountMetrics) (ossio.Client, error) {
+	creds, err := credentialsFor(cfg, log)
+	if err != nil {
+		return nil, err
 	}
-	id, secret := os.Getenv("OSS_ACCESS_KEY_ID"), os.Getenv("OSS_ACCESS_KEY_SECRET")
-	if id == "" || secret == "" {
-		return nil
-	}
-	return credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("OSS_SESSION_TOKEN"))
-}
-
-// newClient builds the bucket's client from cfg.
-func newClient(cfg config) (ossio.Client, error) {
-	return ossio.New(ossio.Config{
+	c, err := ossio.New(ossio.Config{
 		Endpoint: cfg.endpoint, Region: cfg.region, Bucket: cfg.bucket,
-		SignatureV1: cfg.signatureV1, PathStyle: cfg.pathStyle, Credentials: newCredentials(cfg),
-		CAFile: cfg.caFile, InsecureSkipVerify: cfg.insecure,
+		SignatureV1: cfg.signatureV1, PathStyle: cfg.pathStyle, Credentials: creds,
+		CAFile: cfg.caFile, InsecureSkipVerify: cfg.insecure, OnRetry: m.onRetry(),
 	})
+	if err != nil {
+		return nil, err
+	}
+	return m.wrap(c), nil
 }
 
 // checkBucket lists one key under the mount's root, so that a wrong key,

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sirupsen/logrus"
 	"time"
 
 	"github.com/ossfuse/ossfuse/meta"
@@ -46,7 +48,7 @@ func check(t *testing.T, endpoint string, args ...string) error {
 		t.Fatal(err)
 	}
 	cfg.bucket, _, _ = strings.Cut(cfg.bucket, ":")
-	client, err := newClient(cfg)
+	client, err := newClient(cfg, discardLog(), nil)
 	if err != nil {
 		return err
 	}
@@ -73,7 +75,7 @@ func TestCheckBucketExplainsFailures(t *testing.T) {
 	}
 	cfgArgs := []string{"other", "/m", "-o", "endpoint=" + hs.URL + ",access_key_id=id,access_key_secret=right-secret"}
 	cfg, _ := parseArgs(cfgArgs, defaultConfig())
-	client, err := newClient(cfg)
+	client, err := newClient(cfg, discardLog(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,4 +220,11 @@ func TestAllowOtherNeedsUserAllowOther(t *testing.T) {
 			t.Errorf("refused: %v", ok)
 		}
 	}
+}
+
+// discardLog is a logger that writes nowhere.
+func discardLog() *logrus.Entry {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return logrus.NewEntry(l)
 }

@@ -16,6 +16,9 @@ type config struct {
 	insecure               bool
 
 	accessKeyID, accessKeySecret, sessionToken string
+	passwdFile                                 string
+	ramRole, ramRoleEndpoint                   string
+	credentialProcess                          string
 
 	uid, gid                                 uint32
 	umask, fileMode, dirMode                 uint32
@@ -34,6 +37,7 @@ type config struct {
 	appendMode            bool
 
 	logLevel, logFile string
+	metricsAddr       string
 	debug             bool
 
 	foreground   bool
@@ -85,6 +89,10 @@ func options() []option {
 		{name: "insecure", group: groupConnection, help: "do not verify the endpoint's TLS certificate (tests only)", set: switchOption(func(c *config) *bool { return &c.insecure })},
 		{name: "access_key_id", value: "ID", group: groupCredentials, help: "access key ID (default: $OSS_ACCESS_KEY_ID)", set: stringOption(func(c *config) *string { return &c.accessKeyID })},
 		{name: "access_key_secret", value: "SECRET", group: groupCredentials, secret: true, help: "access key secret (default: $OSS_ACCESS_KEY_SECRET)", set: stringOption(func(c *config) *string { return &c.accessKeySecret })},
+		{name: "passwd_file", value: "FILE", group: groupCredentials, help: "ossfs passwd file of BUCKET:ID:SECRET or ID:SECRET lines, mode 0600 (default ~/.passwd-ossfs, then /etc/passwd-ossfs)", set: stringOption(func(c *config) *string { return &c.passwdFile })},
+		{name: "ram_role", value: "NAME", group: groupCredentials, help: "ECS RAM role whose temporary credentials the mount uses, refreshed before they expire", set: stringOption(func(c *config) *string { return &c.ramRole })},
+		{name: "ram_role_endpoint", value: "URL", group: groupCredentials, help: "instance metadata service of ram_role (default http://100.100.100.200)", set: stringOption(func(c *config) *string { return &c.ramRoleEndpoint })},
+		{name: "credential_process", value: "COMMAND", group: groupCredentials, help: "shell command printing credentials as JSON, run again before they expire (see docs/OPERATIONS.md)", set: stringOption(func(c *config) *string { return &c.credentialProcess })},
 		{name: "session_token", value: "TOKEN", group: groupCredentials, secret: true, help: "STS security token of temporary credentials (default: $OSS_SESSION_TOKEN)", set: stringOption(func(c *config) *string { return &c.sessionToken })},
 		{name: "uid", value: "N", group: groupOwnership, help: "owner of objects without ossfs metadata (default: the mounting user)", set: uintOption(10, func(c *config) *uint32 { return &c.uid })},
 		{name: "gid", value: "N", group: groupOwnership, help: "group of objects without ossfs metadata (default: the mounting group)", set: uintOption(10, func(c *config) *uint32 { return &c.gid })},
@@ -106,6 +114,7 @@ func options() []option {
 		{name: "part_size", value: "BYTES", group: groupWrites, help: "size of multipart upload parts, 100KiB to 5GiB (default 8MiB)", set: partSizeOption},
 		{name: "append_mode", group: groupWrites, help: "create new files as appendable objects that grow at each flush", set: switchOption(func(c *config) *bool { return &c.appendMode })},
 		{name: "log_level", value: "LEVEL", group: groupLogging, help: "panic, fatal, error, warn, info, debug or trace (default info)", set: logLevelOption},
+		{name: "metrics_addr", value: "HOST:PORT", group: groupLogging, help: "serve Prometheus metrics at http://HOST:PORT/metrics (off by default; keep it on loopback)", set: stringOption(func(c *config) *string { return &c.metricsAddr })},
 		{name: "log_file", value: "FILE", group: groupLogging, help: "append the log to FILE, reopened on SIGHUP (default: stderr; discarded in the background)", set: stringOption(func(c *config) *string { return &c.logFile })},
 		{name: "debug", group: groupLogging, help: "log every failure and decision verbosely (log_level=debug)", set: switchOption(func(c *config) *bool { return &c.debug })},
 		{name: "foreground", group: groupDaemon, help: "stay in the foreground, as -f does (logs on stderr)", set: switchOption(func(c *config) *bool { return &c.foreground })},

@@ -41,6 +41,7 @@ func sampleValue(t *testing.T, o option) string {
 		"URL": "http://127.0.0.1:9", "REGION": "cn-shanghai", "FILE": "/tmp/f", "DIR": "/tmp/d",
 		"N": "3", "OOO": "027", "DURATION": "2s", "BYTES": "16MiB", "LEVEL": "debug",
 		"ID": "an-id", "SECRET": "a-secret", "TOKEN": "a-token",
+		"NAME": "a-role", "COMMAND": "/bin/true", "HOST:PORT": "127.0.0.1:0",
 	}
 	v, ok := samples[o.value]
 	if !ok {

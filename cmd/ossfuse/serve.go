@@ -20,6 +20,8 @@ type mounted struct {
 	filesystem *fs.FS
 	server     *fuse.Server
 	log        *logrus.Entry
+	// stopMetrics stops the metrics endpoint, after the last upload.
+	stopMetrics func()
 }
 
 // mount checks the mount point and the bucket, then mounts; it returns
@@ -34,7 +36,11 @@ func mount(cfg config, log *logrus.Entry) (*mounted, error) {
 	if err := checkAllowOther(cfg, os.Geteuid(), fuseConf); err != nil {
 		return nil, err
 	}
-	client, err := newClient(cfg)
+	metrics, err := newMountMetrics(cfg)
+	if err != nil {
+		return nil, err
+	}
+	client, err := newClient(cfg, log, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -57,14 +63,20 @@ func mount(cfg config, log *logrus.Entry) (*mounted, error) {
 		return nil, err
 	}
 	limitMemory(filesystem.DataBytes())
+	stopMetrics, err := metrics.serve(filesystem, log)
+	if err != nil {
+		return nil, err
+	}
 	server, err := fusefs.Mount(cfg.mountpoint, filesystem.Root(), filesystem.FuseOptions(fuseMountOptions(cfg)))
 	if err != nil {
+		stopMetrics()
 		_ = filesystem.Close(ctx) // nothing was written; it removes what New made
 		return nil, fmt.Errorf("mount %s: %w", cfg.mountpoint, err)
 	}
-	m := &mounted{cfg: cfg, filesystem: filesystem, server: server, log: log}
+	m := &mounted{cfg: cfg, filesystem: filesystem, server: server, log: log, stopMetrics: stopMetrics}
 	if err := m.answers(ctx); err != nil {
 		m.abandon()
+		stopMetrics()
 		_ = filesystem.Close(ctx)
 		return nil, err
 	}
@@ -152,6 +164,7 @@ func (m *mounted) serve(signals *signalSet, sink *logSink) error {
 	stopProfile()
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
+	defer m.stopMetrics()
 	if err := m.filesystem.Close(ctx); err != nil {
 		m.log.WithError(err).Error("closing the filesystem: some files could not be uploaded (see recovery_dir)")
 		return fmt.Errorf("unmounted, but files could not be uploaded; they were saved as the log says")
