@@ -152,6 +152,26 @@ func (c *StatCache[V]) Invalidate(key string) {
 	c.entries.Remove(key)
 }
 
+// Amend replaces the fresh value of key by change(value), keeping its
+// expiry: a cached answer stays exactly as old as the request it came from,
+// however often the owner amends it with its own changes. Without a fresh
+// value it acts as Invalidate. Either way a Load of key in flight does not
+// cache its answer, which may predate the change. change must not modify
+// the value it is given (readers may hold it) but return a new one.
+func (c *StatCache[V]) Amend(key string, change func(V) V) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.markStaleLocked(key)
+	e, ok := c.entries.Peek(key)
+	if !ok || !e.exists || !c.clock.Now().Before(e.expires) {
+		c.entries.Remove(key)
+		return false
+	}
+	e.value = change(e.value)
+	c.entries.Add(key, e)
+	return true
+}
+
 // InvalidatePrefix drops the entries of every key that starts with prefix, and
 // keeps Loads of such keys in flight from caching their answer. It is for
 // renames and removals of directories; it costs time linear in the number of

@@ -141,3 +141,23 @@ func TestNewStatCacheRejectsBadCapacity(t *testing.T) {
 		}
 	}
 }
+
+// TestStatAmend checks that Amend changes a fresh value without making it
+// younger, and drops what is not fresh.
+func TestStatAmend(t *testing.T) {
+	c, clock := newStat(t, StatOptions{Capacity: 10, PositiveTTL: 10 * time.Second, NegativeTTL: time.Minute})
+	c.Put("dir", "a")
+	clock.Advance(6 * time.Second)
+	if !c.Amend("dir", func(v string) string { return v + "b" }) {
+		t.Fatal("Amend of a fresh value reported false")
+	}
+	wantGet(t, c, "dir", "ab", Hit)
+	clock.Advance(4 * time.Second) // 10s after the Put: expired despite the Amend
+	wantGet(t, c, "dir", "", Miss)
+
+	c.PutNegative("gone")
+	if c.Amend("gone", func(v string) string { return "x" }) || c.Amend("never", func(v string) string { return "x" }) {
+		t.Fatal("Amend of a negative or missing entry reported true")
+	}
+	wantGet(t, c, "gone", "", Miss) // dropped: the change may have made it exist
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ossfuse/ossfuse/cache"
 	"github.com/ossfuse/ossfuse/ossio"
 )
 
@@ -161,3 +162,9 @@ func (n *fileNode) scheduleAppendLocked() {
 		}
 	})
 }
+
+// StatCacheStats, ListCacheStats and BlockCacheStats report the counters
+// of the filesystem's caches (for metrics).
+func (f *FS) StatCacheStats() cache.StatCacheStats   { return f.stats.Stats() }
+func (f *FS) ListCacheStats() cache.StatCacheStats   { return f.lists.Stats() }
+func (f *FS) BlockCacheStats() cache.BlockCacheStats { return f.blocks.Stats() }

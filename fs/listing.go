@@ -1,6 +1,8 @@
 package fs
 
 import (
+	"maps"
+	"slices"
 	"context"
 	"errors"
 	"sort"
@@ -148,4 +150,30 @@ func (f *FS) exactEntry(ctx context.Context, key string, listed entry) (entry, b
 		return entry{}, false, nil
 	}
 	return entry{}, false, err
+}
+
+// withChild returns a copy of l in which name is e (added or replaced).
+func (l *dirListing) withChild(name string, e entry) *dirListing {
+	out := &dirListing{entries: maps.Clone(l.entries)}
+	if out.entries == nil {
+		out.entries = map[string]entry{}
+	}
+	i, found := slices.BinarySearch(l.names, name)
+	out.names = slices.Clone(l.names)
+	if !found {
+		out.names = slices.Insert(out.names, i, name)
+	}
+	out.entries[name] = e
+	return out
+}
+
+// withoutChild returns a copy of l without name.
+func (l *dirListing) withoutChild(name string) *dirListing {
+	i, found := slices.BinarySearch(l.names, name)
+	if !found {
+		return l
+	}
+	out := &dirListing{names: slices.Delete(slices.Clone(l.names), i, i+1), entries: maps.Clone(l.entries)}
+	delete(out.entries, name)
+	return out
 }

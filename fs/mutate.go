@@ -24,9 +24,13 @@ func parentOf(p string) string {
 }
 
 // stored records that path now holds e: our own changes are seen at once.
+// A fresh listing of the parent is amended rather than dropped (keeping
+// its age), so that creating many files in a directory the mount just
+// made or listed costs no lookup request per file.
 func (f *FS) stored(p string, e entry) {
 	f.stats.Put(p, e)
-	f.lists.Invalidate(parentOf(p))
+	_, name := path.Split(p)
+	f.lists.Amend(parentOf(p), func(l *dirListing) *dirListing { return l.withChild(name, e) })
 	if e.key != "" {
 		f.blocks.InvalidateObject(e.key)
 	}
@@ -34,7 +38,11 @@ func (f *FS) stored(p string, e entry) {
 
 // removed records that path and everything under it are gone.
 func (f *FS) removed(p, key string) {
-	f.changedTree(p)
+	f.stats.Invalidate(p)
+	f.stats.InvalidatePrefix(p + "/")
+	f.lists.Invalidate(p)
+	_, name := path.Split(p)
+	f.lists.Amend(parentOf(p), func(l *dirListing) *dirListing { return l.withoutChild(name) })
 	f.stats.PutNegative(p)
 	if key != "" {
 		f.blocks.InvalidateObject(key)

@@ -76,7 +76,8 @@ func (n *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 		return nil, toErrno(n.fs.log, "mkdir", p, err)
 	}
 	n.fs.stored(p, e)
-	n.fs.lists.Invalidate(p)
+	// The mount just made it, empty: lookups of names in it need no request.
+	n.fs.lists.Put(p, &dirListing{entries: map[string]entry{}})
 	e.fill(&out.Attr)
 	return n.fs.child(ctx, n.EmbeddedInode(), name, e), 0
 }

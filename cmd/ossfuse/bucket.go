@@ -12,11 +12,12 @@ import (
 )
 
 // newClient builds the bucket's client from cfg, with the credentials of
-// the chain (see credentialsFor) and the request metrics of m.
-func newClient(cfg config, log *logrus.Entry, m *mountMetrics) (ossio.Client, error) {
-	creds, err := credentialsFor(cfg, log)
+// the chain (see credentialsFor) and the request metrics of m. It also
+// names the credentials' source, for the log.
+func newClient(cfg config, log *logrus.Entry, m *mountMetrics) (ossio.Client, string, error) {
+	creds, source, err := credentialsFor(cfg, log)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	c, err := ossio.New(ossio.Config{
 		Endpoint: cfg.endpoint, Region: cfg.region, Bucket: cfg.bucket,
@@ -24,9 +25,9 @@ func newClient(cfg config, log *logrus.Entry, m *mountMetrics) (ossio.Client, er
 		CAFile: cfg.caFile, InsecureSkipVerify: cfg.insecure, OnRetry: m.onRetry(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return m.wrap(c), nil
+	return m.wrap(c), source, nil
 }
 
 // checkBucket lists one key under the mount's root, so that a wrong key,

@@ -16,11 +16,12 @@ import (
 const credentialsTimeout = 30 * time.Second
 
 // credentialsFor finds the mount's credentials (see credchain for the
-// order of the sources); nil means anonymous requests. Temporary
+// order of the sources) and names their source; nil means anonymous
+// requests. Temporary
 // credentials are fetched once now, so that a metadata service or a
 // credential process that fails makes the mount fail with its own error,
 // not with a signature error from the first request.
-func credentialsFor(cfg config, log *logrus.Entry) (credentials.CredentialsProvider, error) {
+func credentialsFor(cfg config, log *logrus.Entry) (credentials.CredentialsProvider, string, error) {
 	p, source, err := credchain.New(credchain.Config{
 		Bucket:      cfg.bucket,
 		AccessKeyID: cfg.accessKeyID, AccessKeySecret: cfg.accessKeySecret, SessionToken: cfg.sessionToken,
@@ -31,16 +32,15 @@ func credentialsFor(cfg config, log *logrus.Entry) (credentials.CredentialsProvi
 		Log:               log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("credentials: %w", err)
+		return nil, "", fmt.Errorf("credentials: %w", err)
 	}
-	log.WithField("source", source).Debug("credentials")
 	if p == nil {
-		return nil, nil
+		return nil, source, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), credentialsTimeout)
 	defer cancel()
 	if _, err := p.GetCredentials(ctx); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return p, nil
+	return p, source, nil
 }

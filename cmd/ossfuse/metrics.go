@@ -4,7 +4,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
-	"github.com/ossfuse/ossfuse/cache"
 	"github.com/ossfuse/ossfuse/fs"
 	"github.com/ossfuse/ossfuse/internal/metrics"
 	"github.com/ossfuse/ossfuse/ossio"
@@ -53,15 +52,6 @@ func (m *mountMetrics) wrap(c ossio.Client) ossio.Client {
 	return m.oss.Wrap(c)
 }
 
-// cacheReporter is what a filesystem implements to have the counters of
-// its caches exported. fs.FS does not yet; when it does, they appear as
-// ossfuse_cache_*{cache="stat"|"list"|"block"} with no change here.
-type cacheReporter interface {
-	StatCacheStats() cache.StatCacheStats
-	ListCacheStats() cache.StatCacheStats
-	BlockCacheStats() cache.BlockCacheStats
-}
-
 // serve exports the filesystem's gauges and starts the endpoint; it fails
 // when metrics_addr cannot be bound. The returned function stops it.
 func (m *mountMetrics) serve(f *fs.FS, log *logrus.Entry) (stop func(), err error) {
@@ -71,11 +61,8 @@ func (m *mountMetrics) serve(f *fs.FS, log *logrus.Entry) (stop func(), err erro
 	if err := metrics.RegisterDirtyBytes(m.reg, f.DirtyBytes); err != nil {
 		return nil, err
 	}
-	if r, ok := any(f).(cacheReporter); ok {
-		err := metrics.RegisterCaches(m.reg, metrics.CacheStats{Stat: r.StatCacheStats, List: r.ListCacheStats, Block: r.BlockCacheStats})
-		if err != nil {
-			return nil, err
-		}
+	if err := metrics.RegisterCaches(m.reg, metrics.CacheStats{Stat: f.StatCacheStats, List: f.ListCacheStats, Block: f.BlockCacheStats}); err != nil {
+		return nil, err
 	}
 	srv, err := metrics.Listen(m.addr, m.reg, log.WithField("component", "metrics"))
 	if err != nil {

@@ -40,7 +40,7 @@ func mount(cfg config, log *logrus.Entry) (*mounted, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := newClient(cfg, log, metrics)
+	client, credSource, err := newClient(cfg, log, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func mount(cfg config, log *logrus.Entry) (*mounted, error) {
 		return nil, err
 	}
 	setReadahead(cfg.mountpoint, log)
-	log.WithField("mountpoint", cfg.mountpoint).Info("mounted")
+	log.WithFields(logrus.Fields{"mountpoint": cfg.mountpoint, "credentials": credSource}).Info("mounted")
 	return m, nil
 }
 

@@ -230,6 +230,12 @@ func TestMetricsAgreeWithTheEmulator(t *testing.T) {
 	if _, ok := s["ossfuse_dirty_bytes"]; !ok {
 		t.Error("no ossfuse_dirty_bytes gauge")
 	}
+	// ls -l fills the stat cache from the listing; cat's lookups hit it,
+	// and the reads go through the block cache.
+	if s[`ossfuse_cache_hits_total{cache="stat"}`] == 0 || s[`ossfuse_cache_misses_total{cache="block"}`] == 0 {
+		t.Errorf("cache counters: stat hits %v, block misses %v; want both > 0",
+			s[`ossfuse_cache_hits_total{cache="stat"}`], s[`ossfuse_cache_misses_total{cache="block"}`])
+	}
 	t.Logf("requests %v; %d bytes received, %d sent", byOp,
 		int64(s[`ossfuse_oss_received_bytes_total{operation="GetObject"}`]), int64(s[`ossfuse_oss_sent_bytes_total{operation="PutObject"}`]))
 }

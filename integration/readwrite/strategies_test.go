@@ -204,3 +204,66 @@ func TestAppendModeReadersSeeGrowth(t *testing.T) {
 	s := e.measure(func() { must(t, "close", f.Close) })
 	wantWrites(t, "close after the appends landed", s, nil)
 }
+
+// TestCreatesInKnownDirectoriesCostNoLookups creates files in a directory
+// the mount just made, and in one it just listed: the kernel's lookup of
+// each new name is answered from the listing the mount holds (amended by
+// its own creates), so a file costs its upload and nothing else. A long
+// attr_ttl keeps the listing fresh for the whole test however slow the
+// machine.
+func TestCreatesInKnownDirectoriesCostNoLookups(t *testing.T) {
+	e := newEnv(t, harness.WithOptions("attr_ttl=10m"))
+	if _, err := e.c.PutObject(e.ctx(), ossio.PutRequest{Key: e.key("listed/old"), Body: strings.NewReader("x"), Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	create := func(dir string) {
+		for i := 0; i < n; i++ {
+			must(t, "create", func() error {
+				return os.WriteFile(e.path(dir, fmt.Sprintf("f%02d", i)), []byte(dir), 0o644)
+			})
+		}
+	}
+	must(t, "mkdir made", func() error { return os.Mkdir(e.path("made"), 0o755) })
+	s := e.measure(func() { create("made") })
+	if s.Requests["HeadObject"] != 0 || s.Requests["ListObjectsV2"] != 0 || s.Requests["PutObject"] != n {
+		t.Errorf("%d creates in a directory the mount made: %v; want %d PutObject and no lookup", n, s, n)
+	}
+	run(t, e.m.Dir, "ls listed >/dev/null")
+	s = e.measure(func() { create("listed") })
+	if s.Requests["HeadObject"] != 0 || s.Requests["ListObjectsV2"] != 0 || s.Requests["PutObject"] != n {
+		t.Errorf("%d creates in a listed directory: %v; want %d PutObject and no lookup", n, s, n)
+	}
+	if got := strings.Fields(run(t, e.m.Dir, "ls made | wc -l; ls listed | wc -l")); len(got) != 2 || got[0] != "50" || got[1] != "51" {
+		t.Errorf("ls counts %v, want 50 and 51: the amended listings must show every file", got)
+	}
+	// Removing amends the listing too: the name is gone at once.
+	run(t, e.m.Dir, "rm made/f00 && ! test -e made/f00")
+	if got := strings.TrimSpace(run(t, e.m.Dir, "ls made | wc -l")); got != "49" {
+		t.Errorf("ls made after rm: %s entries, want 49", got)
+	}
+}
+
+// TestAppendableChmodAndRename changes the mode of an Appendable object
+// and renames another: OSS cannot copy Appendable objects, so both are
+// rewritten (as Normal objects) with their content intact.
+func TestAppendableChmodAndRename(t *testing.T) {
+	e := newEnv(t)
+	for _, k := range []string{"a.log", "b.log"} {
+		if _, err := e.c.AppendObject(e.ctx(), ossio.AppendRequest{Key: e.key(k), Body: strings.NewReader(k + " line\n"), Size: int64(len(k) + 6)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, e.m.Dir, "chmod 600 a.log && mv b.log c.log")
+	info := e.head("a.log")
+	if got := e.body("a.log"); string(got) != "a.log line\n" || info.Type != ossio.TypeNormal || info.Meta["mode"] != strconv.Itoa(sIFREG|0o600) {
+		t.Errorf("a.log after chmod 600: %q, type %s, meta %v; want its content, Normal, mode %d", got, info.Type, info.Meta, sIFREG|0o600)
+	}
+	e.wantGone("b.log")
+	if got := e.body("c.log"); string(got) != "b.log line\n" {
+		t.Errorf("c.log after mv b.log c.log: %q", got)
+	}
+	if got := run(t, e.m.Dir, "stat -c %a a.log; cat c.log"); got != "600\nb.log line\n" {
+		t.Errorf("through the mount: %q", got)
+	}
+}
