@@ -1,10 +1,10 @@
 package fs
 
 import (
-	"maps"
-	"slices"
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 
