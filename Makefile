@@ -46,6 +46,8 @@ uninstall:
 
 vet:
 	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
 # The whole suite: unit tests with the race detector, then the end-to-end
 # tests (emulator conformance through the official SDK, the Node SDK smoke
