@@ -34,8 +34,9 @@ var errnoTable = []struct {
 
 // toErrno is the one place where errors become errnos. Errors it cannot
 // classify become EIO (never ENOSYS, which go-fuse's ToErrno would pick),
-// and every failure that is not a plain "no such file" is logged here, once,
-// with the OSS request ID when there is one.
+// and every failure that is not a plain "no such file" is logged here, once:
+// at warning level, or at debug level with its OSS request ID when the
+// client already logged the failed request (see ossio.Config.OnFailedRequest).
 func toErrno(log *logrus.Entry, op, path string, err error) syscall.Errno {
 	if err == nil {
 		return 0
@@ -51,7 +52,11 @@ func toErrno(log *logrus.Entry, op, path string, err error) syscall.Errno {
 		fields := logrus.Fields{"op": op, "path": path, "errno": errno.Error()}
 		var oe *ossio.Error
 		if errors.As(err, &oe) && oe.RequestID != "" {
+			// The client logged the failed request itself (ossio's
+			// OnFailedRequest); this line only ties it to the operation.
 			fields["request_id"] = oe.RequestID
+			log.WithFields(fields).Debug(err)
+			return errno
 		}
 		log.WithFields(fields).Warn(err)
 	}

@@ -66,6 +66,12 @@ type Config struct {
 	// OnRetry, when set, is called before every retry the SDK makes of a
 	// request, with the Outcome of the attempt that failed (metrics).
 	OnRetry func(outcome string)
+	// OnFailedRequest, when set, hears of every request that failed: with
+	// retrying true before the SDK retries it, false when the error goes
+	// back to the caller. Routine answers (a missing key, a caller that
+	// gave up) are not reported. It is how every failed request gets one
+	// log line with its request ID.
+	OnFailedRequest func(e *Error, retrying bool)
 
 	// rootCAs is CAFile's content, loaded by New.
 	rootCAs *x509.CertPool
@@ -107,10 +113,10 @@ func New(cfg Config) (Client, error) {
 		hc = newHTTPClient(cfg)
 	}
 	var base retry.Retryer = retry.NewStandard(func(o *retry.RetryOptions) { o.MaxAttempts = attempts })
-	if cfg.OnRetry != nil {
+	if cfg.OnRetry != nil || cfg.OnFailedRequest != nil {
 		// Wrapped before the per-call commit-safe retryer wraps it in turn,
 		// so the retries of every call are seen.
-		base = observedRetryer{Retryer: base, onRetry: cfg.OnRetry}
+		base = observedRetryer{Retryer: base, onRetry: cfg.OnRetry, onFailed: cfg.OnFailedRequest}
 	}
 	sdkCfg := oss.LoadDefaultConfig().
 		WithEndpoint(host).
@@ -133,7 +139,7 @@ func New(cfg Config) (Client, error) {
 	if cfg.UserAgent != "" {
 		sdkCfg = sdkCfg.WithUserAgent(cfg.UserAgent)
 	}
-	return newSDKClient(oss.NewClient(sdkCfg), cfg.Bucket, base), nil
+	return newSDKClient(oss.NewClient(sdkCfg), cfg.Bucket, base, cfg.OnFailedRequest), nil
 }
 
 // parseEndpoint splits an endpoint into the host[:port] the SDK wants and

@@ -71,14 +71,21 @@ func Outcome(err error) string {
 // retryer which operation it serves: retries are counted per cause.
 type observedRetryer struct {
 	retry.Retryer
-	onRetry func(outcome string)
+	onRetry  func(outcome string)          // may be nil
+	onFailed func(e *Error, retrying bool) // may be nil
 }
 
 // RetryDelay implements retry.Retryer.
 func (r observedRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
 	d, derr := r.Retryer.RetryDelay(attempt, err)
 	if derr == nil {
-		r.onRetry(Outcome(wrapErr("", "", err)))
+		wrapped := wrapErr("", "", err)
+		if r.onRetry != nil {
+			r.onRetry(Outcome(wrapped))
+		}
+		if r.onFailed != nil {
+			reportFailed(r.onFailed, wrapped, true)
+		}
 	}
 	return d, derr
 }

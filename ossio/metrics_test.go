@@ -117,3 +117,64 @@ func TestOnRetryAlsoSeesCommitSafeCalls(t *testing.T) {
 		t.Errorf("retries %v, want a network retry after the first", got)
 	}
 }
+
+// failedLog records OnFailedRequest calls.
+type failedLog struct {
+	mu    sync.Mutex
+	calls []string // "code requestID retrying"
+}
+
+func (l *failedLog) add(e *Error, retrying bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, fmt.Sprintf("%s %s %v", e.Code, e.RequestID, retrying))
+}
+
+func (l *failedLog) get() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.calls...)
+}
+
+// TestOnFailedRequestHearsEveryFailure checks that every failed request is
+// reported once with its request ID: each attempt the SDK retries, and the
+// failure returned to the caller; a missing key is routine and is not.
+func TestOnFailedRequestHearsEveryFailure(t *testing.T) {
+	var failures counter
+	var failed failedLog
+	c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		switch objectKey(r) {
+		case "flaky":
+			if failures.inc() <= 2 {
+				writeOSSError(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "busy", nil)
+				return
+			}
+		case "denied":
+			writeOSSError(w, r, http.StatusForbidden, "AccessDenied", "no", nil)
+			return
+		case "missing":
+			writeOSSError(w, r, http.StatusNotFound, "NoSuchKey", "none", nil)
+			return
+		}
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+	}, withAttempts(3), func(cfg *Config) { cfg.OnFailedRequest = failed.add })
+	ctx := context.Background()
+	if _, err := c.HeadObject(ctx, "flaky"); err != nil {
+		t.Fatalf("HeadObject after two 503s: %v", err)
+	}
+	want := []string{"ServiceUnavailable " + testRequestID + " true", "ServiceUnavailable " + testRequestID + " true"}
+	if got := failed.get(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("two retried 503s reported %v, want %v", got, want)
+	}
+	if _, err := c.GetObject(ctx, GetRequest{Key: "denied", Length: -1}); err == nil {
+		t.Fatal("GetObject of a denied key succeeded")
+	}
+	if _, err := c.HeadObject(ctx, "missing"); err == nil {
+		t.Fatal("HeadObject of a missing key succeeded")
+	}
+	want = append(want, "AccessDenied "+testRequestID+" false")
+	if got := failed.get(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("reported %v, want %v (a missing key is routine)", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package ossio
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,15 +20,38 @@ type sdkClient struct {
 	// commitSafe is the per-call option for requests that must not be
 	// replayed once they may have taken effect (see commitSafeRetryer).
 	commitSafe func(*oss.Options)
+	// onFailed hears of every request that failed for good (Config.OnFailedRequest).
+	onFailed func(e *Error, retrying bool)
+}
+
+// fail wraps err of the request op on key (see wrapErr) and reports it to
+// onFailed, unless it is a routine answer: a missing key (lookups of names
+// that do not exist), or the caller giving up.
+func (c *sdkClient) fail(op, key string, err error) error {
+	err = wrapErr(op, key, err)
+	if c.onFailed != nil {
+		reportFailed(c.onFailed, err, false)
+	}
+	return err
+}
+
+// reportFailed calls onFailed for err unless it is routine (see fail).
+func reportFailed(onFailed func(*Error, bool), err error, retrying bool) {
+	var e *Error
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &e) {
+		return
+	}
+	onFailed(e, retrying)
 }
 
 var _ Client = (*sdkClient)(nil)
 
-func newSDKClient(api *oss.Client, bucket string, base retry.Retryer) *sdkClient {
+func newSDKClient(api *oss.Client, bucket string, base retry.Retryer, onFailed func(*Error, bool)) *sdkClient {
 	safe := commitSafeRetryer{base}
 	return &sdkClient{
 		api:        api,
 		bucket:     bucket,
+		onFailed:   onFailed,
 		commitSafe: func(o *oss.Options) { o.Retryer = safe },
 	}
 }
@@ -40,7 +64,7 @@ func (c *sdkClient) HeadObject(ctx context.Context, key string) (ObjectInfo, err
 	}
 	out, err := c.api.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: &c.bucket, Key: &key})
 	if err != nil {
-		return ObjectInfo{}, wrapErr(op, key, err)
+		return ObjectInfo{}, c.fail(op, key, err)
 	}
 	return objectInfo(key, out.Headers), nil
 }
@@ -64,7 +88,7 @@ func (c *sdkClient) ListObjects(ctx context.Context, req ListRequest) (ListPage,
 		MaxKeys:           int32(maxKeys),
 	})
 	if err != nil {
-		return ListPage{}, wrapErr(op, req.Prefix, err)
+		return ListPage{}, c.fail(op, req.Prefix, err)
 	}
 	page := ListPage{IsTruncated: out.IsTruncated}
 	for _, o := range out.Contents {

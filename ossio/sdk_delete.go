@@ -22,7 +22,7 @@ func (c *sdkClient) DeleteObject(ctx context.Context, key string) error {
 		return err
 	}
 	_, err := c.api.DeleteObject(ctx, &oss.DeleteObjectRequest{Bucket: &c.bucket, Key: &key})
-	if err = wrapErr(op, key, err); errors.Is(err, ErrNotFound) {
+	if err = c.fail(op, key, err); errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	return err
@@ -72,7 +72,7 @@ func (c *sdkClient) deleteBatch(ctx context.Context, keys []string) error {
 		Quiet:   true,
 	}, capture)
 	if err != nil {
-		return wrapErr(op, keys[0], err)
+		return c.fail(op, keys[0], err)
 	}
 	return deleteFailures(keys, body)
 }

@@ -41,7 +41,7 @@ func (c *sdkClient) GetObject(ctx context.Context, req GetRequest) (*GetResult, 
 	}
 	out, err := c.api.GetObject(ctx, in)
 	if err != nil {
-		return nil, wrapErr(op, req.Key, err)
+		return nil, c.fail(op, req.Key, err)
 	}
 	res, err := getResult(req, ranged, out.StatusCode, out.Headers, out.Body)
 	if err != nil {

@@ -23,7 +23,7 @@ func (c *sdkClient) InitiateMultipart(ctx context.Context, req InitiateMultipart
 		ForbidOverwrite: optTrue(req.ForbidOverwrite),
 	})
 	if err != nil {
-		return "", wrapErr(op, req.Key, err)
+		return "", c.fail(op, req.Key, err)
 	}
 	id := oss.ToString(out.UploadId)
 	if id == "" {
@@ -57,7 +57,7 @@ func (c *sdkClient) UploadPart(ctx context.Context, req UploadPartRequest) (Part
 	}
 	out, err := c.api.UploadPart(ctx, in)
 	if err != nil {
-		return Part{}, wrapErr(op, req.Key, err)
+		return Part{}, c.fail(op, req.Key, err)
 	}
 	return Part{
 		Number: req.Number,
@@ -101,7 +101,7 @@ func (c *sdkClient) UploadPartCopy(ctx context.Context, req UploadPartCopyReques
 	}
 	out, err := c.api.UploadPartCopy(ctx, in)
 	if err != nil {
-		return Part{}, wrapErr(op, req.Key, err)
+		return Part{}, c.fail(op, req.Key, err)
 	}
 	part := Part{Number: req.Number, ETag: trimETag(oss.ToString(out.ETag)), Size: size}
 	// The SDK's result has no CRC field; OSS may send the header anyway.
@@ -134,7 +134,7 @@ func (c *sdkClient) CompleteMultipart(ctx context.Context, req CompleteMultipart
 		CompleteMultipartUpload: &oss.CompleteMultipartUpload{Parts: list},
 	}, c.commitSafe)
 	if err != nil {
-		return CompleteResult{}, wrapErr(op, req.Key, err)
+		return CompleteResult{}, c.fail(op, req.Key, err)
 	}
 	return CompleteResult{ETag: trimETag(oss.ToString(out.ETag)), CRC64: crcOf(out.HashCRC64)}, nil
 }
@@ -151,7 +151,7 @@ func (c *sdkClient) AbortMultipart(ctx context.Context, key, uploadID string) er
 	_, err := c.api.AbortMultipartUpload(ctx, &oss.AbortMultipartUploadRequest{
 		Bucket: &c.bucket, Key: &key, UploadId: &uploadID,
 	})
-	return wrapErr(op, key, err)
+	return c.fail(op, key, err)
 }
 
 // ListParts implements Client, following NextPartNumberMarker page by page.
@@ -174,7 +174,7 @@ func (c *sdkClient) ListParts(ctx context.Context, key, uploadID string) ([]Part
 			PartNumberMarker: marker,
 		})
 		if err != nil {
-			return nil, wrapErr(op, key, err)
+			return nil, c.fail(op, key, err)
 		}
 		for _, p := range out.Parts {
 			parts = append(parts, Part{

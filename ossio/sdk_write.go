@@ -36,7 +36,7 @@ func (c *sdkClient) PutObject(ctx context.Context, req PutRequest) (PutResult, e
 	}
 	out, err := c.api.PutObject(ctx, in, opts...)
 	if err != nil {
-		return PutResult{}, wrapErr(op, req.Key, err)
+		return PutResult{}, c.fail(op, req.Key, err)
 	}
 	return PutResult{ETag: trimETag(oss.ToString(out.ETag)), CRC64: crcOf(out.HashCRC64)}, nil
 }
@@ -69,7 +69,7 @@ func (c *sdkClient) AppendObject(ctx context.Context, req AppendRequest) (Append
 	}
 	out, err := c.api.AppendObject(ctx, in, c.commitSafe)
 	if err != nil {
-		return AppendResult{}, wrapErr(op, req.Key, err)
+		return AppendResult{}, c.fail(op, req.Key, err)
 	}
 	return AppendResult{NextPosition: out.NextPosition, CRC64: crcOf(out.HashCRC64)}, nil
 }
@@ -112,7 +112,7 @@ func (c *sdkClient) CopyObject(ctx context.Context, req CopyRequest) (CopyResult
 	}
 	out, err := c.api.CopyObject(ctx, in, opts...)
 	if err != nil {
-		return CopyResult{}, wrapErr(op, req.DstKey, err)
+		return CopyResult{}, c.fail(op, req.DstKey, err)
 	}
 	res := CopyResult{ETag: trimETag(oss.ToString(out.ETag)), CRC64: crcOf(out.HashCRC64)}
 	if res.ETag == "" {
@@ -147,7 +147,7 @@ func (c *sdkClient) PutSymlink(ctx context.Context, req PutSymlinkRequest) error
 		in.Headers = map[string]string{"Content-Type": req.ContentType}
 	}
 	_, err := c.api.PutSymlink(ctx, in)
-	return wrapErr(op, req.Key, err)
+	return c.fail(op, req.Key, err)
 }
 
 // GetSymlink implements Client. A response without x-oss-symlink-target
@@ -159,7 +159,7 @@ func (c *sdkClient) GetSymlink(ctx context.Context, key string) (SymlinkInfo, er
 	}
 	out, err := c.api.GetSymlink(ctx, &oss.GetSymlinkRequest{Bucket: &c.bucket, Key: &key})
 	if err != nil {
-		return SymlinkInfo{}, wrapErr(op, key, err)
+		return SymlinkInfo{}, c.fail(op, key, err)
 	}
 	target := oss.ToString(out.Target)
 	if target == "" {

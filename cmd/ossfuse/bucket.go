@@ -23,11 +23,29 @@ func newClient(cfg config, log *logrus.Entry, m *mountMetrics) (ossio.Client, st
 		Endpoint: cfg.endpoint, Region: cfg.region, Bucket: cfg.bucket,
 		SignatureV1: cfg.signatureV1, PathStyle: cfg.pathStyle, Credentials: creds,
 		CAFile: cfg.caFile, InsecureSkipVerify: cfg.insecure, OnRetry: m.onRetry(),
+		OnFailedRequest: logFailedRequest(log.WithField("component", "oss")),
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return m.wrap(c), source, nil
+}
+
+// logFailedRequest logs every failed OSS request on one line with its
+// request ID (which Alibaba Cloud support asks for); the operation that
+// failed because of it is logged at debug level by the filesystem.
+func logFailedRequest(log *logrus.Entry) func(*ossio.Error, bool) {
+	return func(e *ossio.Error, retrying bool) {
+		fields := logrus.Fields{"request_id": e.RequestID, "code": e.Code, "status": e.Status}
+		if e.Op != "" {
+			fields["op"], fields["key"] = e.Op, e.Key
+		}
+		if retrying {
+			log.WithFields(fields).Warn("OSS request failed; retrying")
+			return
+		}
+		log.WithFields(fields).Warn("OSS request failed: ", e.Error())
+	}
 }
 
 // checkBucket lists one key under the mount's root, so that a wrong key,
