@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/sirupsen/logrus"
 
@@ -14,7 +15,7 @@ import (
 // newClient builds the bucket's client from cfg, with the credentials of
 // the chain (see credentialsFor) and the request metrics of m. It also
 // names the credentials' source, for the log.
-func newClient(cfg config, log *logrus.Entry, m *mountMetrics) (ossio.Client, string, error) {
+func newClient(cfg config, log *logrus.Entry, m *mountMetrics, requests *requestLog) (ossio.Client, string, error) {
 	creds, source, err := credentialsFor(cfg, log)
 	if err != nil {
 		return nil, "", err
@@ -23,7 +24,7 @@ func newClient(cfg config, log *logrus.Entry, m *mountMetrics) (ossio.Client, st
 		Endpoint: cfg.endpoint, Region: cfg.region, Bucket: cfg.bucket,
 		SignatureV1: cfg.signatureV1, PathStyle: cfg.pathStyle, Credentials: creds,
 		CAFile: cfg.caFile, InsecureSkipVerify: cfg.insecure, OnRetry: m.onRetry(),
-		OnFailedRequest: logFailedRequest(log.WithField("component", "oss")),
+		OnFailedRequest: requests.failed,
 	})
 	if err != nil {
 		return nil, "", err
@@ -31,21 +32,30 @@ func newClient(cfg config, log *logrus.Entry, m *mountMetrics) (ossio.Client, st
 	return m.wrap(c), source, nil
 }
 
-// logFailedRequest logs every failed OSS request on one line with its
-// request ID (which Alibaba Cloud support asks for); the operation that
-// failed because of it is logged at debug level by the filesystem.
-func logFailedRequest(log *logrus.Entry) func(*ossio.Error, bool) {
-	return func(e *ossio.Error, retrying bool) {
-		fields := logrus.Fields{"request_id": e.RequestID, "code": e.Code, "status": e.Status}
-		if e.Op != "" {
-			fields["op"], fields["key"] = e.Op, e.Key
-		}
-		if retrying {
-			log.WithFields(fields).Warn("OSS request failed; retrying")
-			return
-		}
-		log.WithFields(fields).Warn("OSS request failed: ", e.Error())
+// requestLog logs every failed OSS request on one line with its request
+// ID (which Alibaba Cloud support asks for); the operation that failed
+// because of it is logged at debug level by the filesystem. It is quiet
+// until the mount is checked: before, the command's one-line reason says
+// it all.
+type requestLog struct {
+	log *logrus.Entry
+	on  atomic.Bool
+}
+
+// failed is the client's ossio.Config.OnFailedRequest.
+func (l *requestLog) failed(e *ossio.Error, retrying bool) {
+	if !l.on.Load() {
+		return
 	}
+	fields := logrus.Fields{"request_id": e.RequestID, "outcome": ossio.Outcome(e)}
+	if e.Op != "" {
+		fields["op"], fields["key"] = e.Op, e.Key
+	}
+	msg := "OSS request failed: "
+	if retrying {
+		msg = "OSS request failed, retrying: "
+	}
+	l.log.WithFields(fields).Warn(msg, e.Error())
 }
 
 // checkBucket lists one key under the mount's root, so that a wrong key,

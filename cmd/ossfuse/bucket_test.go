@@ -48,7 +48,7 @@ func check(t *testing.T, endpoint string, args ...string) error {
 		t.Fatal(err)
 	}
 	cfg.bucket, _, _ = strings.Cut(cfg.bucket, ":")
-	client, _, err := newClient(cfg, discardLog(), nil)
+	client, _, err := newClient(cfg, discardLog(), nil, &requestLog{log: discardLog()})
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func TestCheckBucketExplainsFailures(t *testing.T) {
 	}
 	cfgArgs := []string{"other", "/m", "-o", "endpoint=" + hs.URL + ",access_key_id=id,access_key_secret=right-secret"}
 	cfg, _ := parseArgs(cfgArgs, defaultConfig())
-	client, _, err := newClient(cfg, discardLog(), nil)
+	client, _, err := newClient(cfg, discardLog(), nil, &requestLog{log: discardLog()})
 	if err != nil {
 		t.Fatal(err)
 	}

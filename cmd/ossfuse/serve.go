@@ -40,7 +40,8 @@ func mount(cfg config, log *logrus.Entry) (*mounted, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, credSource, err := newClient(cfg, log, metrics)
+	requests := &requestLog{log: log.WithField("component", "oss")}
+	client, credSource, err := newClient(cfg, log, metrics, requests)
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +52,7 @@ func mount(cfg config, log *logrus.Entry) (*mounted, error) {
 	if err := checkBucket(ctx, cfg, client, mapper); err != nil {
 		return nil, err
 	}
+	requests.on.Store(true)
 	filesystem, err := fs.New(fs.Options{
 		Client: client, Mapper: mapper,
 		Defaults: meta.Defaults{Uid: cfg.uid, Gid: cfg.gid, FileMode: cfg.fileMode, DirMode: cfg.dirMode, Umask: cfg.umask},
