@@ -49,8 +49,10 @@ type Options struct {
 
 	// ReadOnly refuses every change with EROFS.
 	ReadOnly bool
-	// CacheDir holds the staging files of files being written (default: a
-	// directory of this process under the system's temporary directory).
+	// CacheDir holds the staging files of files being written, in a
+	// directory of this process (stages-PID), so that mounts sharing it do
+	// not meet (default: a directory of this process under the system's
+	// temporary directory, removed at Close).
 	CacheDir string
 	// RecoveryDir receives the content of files that could not be uploaded
 	// by the time the filesystem closes (default: CacheDir/recovered).
@@ -63,6 +65,8 @@ type Options struct {
 	// AppendMode creates new files as Appendable objects: each flush
 	// appends what was written since, so readers of the object see it grow.
 	AppendMode bool
+
+	ownCacheDir bool // CacheDir was made up by withDefaults
 
 	// Log receives one line per failure; nil discards.
 	Log *logrus.Entry
@@ -115,6 +119,7 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CacheDir == "" {
 		o.CacheDir = filepath.Join(os.TempDir(), fmt.Sprintf("ossfuse-%d", os.Getpid()))
+		o.ownCacheDir = true
 	}
 	if o.Log == nil {
 		l := logrus.New()
@@ -136,6 +141,8 @@ type FS struct {
 	streams streamCount // readers in a sequential run, sharing the block cache
 	skipped skipLog
 	dirty   dirtyFiles
+	// stageDir holds the stages of this process, under CacheDir.
+	stageDir string
 	// mounted is the mtime of directories that have no object of their
 	// own (the root, implicit directories): a stable, plausible time.
 	mounted time.Time
@@ -147,7 +154,8 @@ func New(opts Options) (*FS, error) {
 		return nil, errors.New("fs: Options.Client is required")
 	}
 	opts = opts.withDefaults()
-	f := &FS{opts: opts, client: opts.Client, log: opts.Log.WithField("component", "fs"), mounted: opts.Clock.Now().Truncate(time.Second)}
+	f := &FS{opts: opts, client: opts.Client, log: opts.Log.WithField("component", "fs"), mounted: opts.Clock.Now().Truncate(time.Second),
+		stageDir: filepath.Join(opts.CacheDir, fmt.Sprintf("stages-%d", os.Getpid()))}
 	var err error
 	if f.stats, err = cache.NewStatCache[entry](cache.StatOptions{
 		Capacity: opts.StatCapacity, PositiveTTL: opts.AttrTTL, NegativeTTL: opts.NegativeTTL, Clock: opts.Clock,

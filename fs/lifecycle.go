@@ -96,6 +96,12 @@ func (f *FS) Close(ctx context.Context) error {
 		n.mu.Unlock()
 		f.markClean(n)
 	}
+	// Empty directories go (os.Remove refuses to remove anything else):
+	// the stages of this process, and the cache directory if it was ours.
+	_ = os.Remove(f.stageDir)
+	if f.opts.ownCacheDir {
+		_ = os.Remove(f.opts.CacheDir)
+	}
 	return errors.Join(errs...)
 }
 

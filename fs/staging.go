@@ -93,13 +93,13 @@ func (s *staging) changedContent() {
 // crash leaves at most one file per key to recover.
 func (f *FS) stagingPath(key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return filepath.Join(f.opts.CacheDir, "stage-"+hex.EncodeToString(sum[:12]))
+	return filepath.Join(f.stageDir, hex.EncodeToString(sum[:12]))
 }
 
 // newStaging starts staging the file whose current object is e (etag ""
 // for a new file), empty when truncate is set. Nothing is downloaded.
 func (f *FS) newStaging(e entry, truncate bool, mu *sync.Mutex) (*staging, error) {
-	if err := os.MkdirAll(f.opts.CacheDir, 0o700); err != nil {
+	if err := os.MkdirAll(f.stageDir, 0o700); err != nil {
 		return nil, err
 	}
 	file, err := os.OpenFile(f.stagingPath(e.key), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)

@@ -13,6 +13,9 @@ import (
 // resolvePaths makes the paths of cfg absolute (the daemon works in /) and
 // the mount point free of symlinks (mountinfo shows it so).
 func resolvePaths(cfg *config) error {
+	if cfg.recoveryDir == "" {
+		cfg.recoveryDir = defaultRecoveryDir(os.Geteuid(), os.Getenv)
+	}
 	for _, p := range []*string{&cfg.mountpoint, &cfg.cacheDir, &cfg.recoveryDir, &cfg.logFile, &cfg.caFile} {
 		if *p == "" {
 			continue
@@ -87,4 +90,20 @@ func checkAllowOther(cfg config, euid int, confPath string) error {
 		}
 	}
 	return fmt.Errorf("option allow_other: users other than root need user_allow_other in %s", confPath)
+}
+
+// defaultRecoveryDir is where files that could not be uploaded are saved
+// when recovery_dir is not given: somewhere that survives a reboot (not
+// the temporary directory, which boots may clear): /var/lib/ossfuse for
+// root, else the user's data directory ($XDG_DATA_HOME, ~/.local/share).
+func defaultRecoveryDir(euid int, getenv func(string) string) string {
+	switch {
+	case euid == 0:
+		return "/var/lib/ossfuse/recovered"
+	case getenv("XDG_DATA_HOME") != "":
+		return filepath.Join(getenv("XDG_DATA_HOME"), "ossfuse", "recovered")
+	case getenv("HOME") != "":
+		return filepath.Join(getenv("HOME"), ".local", "share", "ossfuse", "recovered")
+	}
+	return "" // the filesystem's default, under cache_dir
 }

@@ -110,7 +110,7 @@ func options() []option {
 		{name: "memory", value: "BYTES", group: groupMemory, help: "byte budget for file data in flight, e.g. 256MiB (default 256MiB)", set: bytesOption(func(c *config) *int64 { return &c.memory })},
 		{name: "parallelism", value: "N", group: groupMemory, help: "parts of one file uploading at once (default 4)", set: intOption(1, 1024, func(c *config) *int { return &c.parallelism })},
 		{name: "cache_dir", value: "DIR", group: groupWrites, help: "where files being written are staged (default: a directory under $TMPDIR)", set: stringOption(func(c *config) *string { return &c.cacheDir })},
-		{name: "recovery_dir", value: "DIR", group: groupWrites, help: "where files that could not be uploaded are kept at exit (default: cache_dir/recovered)", set: stringOption(func(c *config) *string { return &c.recoveryDir })},
+		{name: "recovery_dir", value: "DIR", group: groupWrites, help: "where files that could not be uploaded are saved at exit (default /var/lib/ossfuse/recovered for root, else ~/.local/share/ossfuse/recovered)", set: stringOption(func(c *config) *string { return &c.recoveryDir })},
 		{name: "part_size", value: "BYTES", group: groupWrites, help: "size of multipart upload parts, 100KiB to 5GiB (default 8MiB)", set: partSizeOption},
 		{name: "append_mode", group: groupWrites, help: "create new files as appendable objects that grow at each flush", set: switchOption(func(c *config) *bool { return &c.appendMode })},
 		{name: "log_level", value: "LEVEL", group: groupLogging, help: "panic, fatal, error, warn, info, debug or trace (default info)", set: logLevelOption},

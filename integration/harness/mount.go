@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -154,6 +155,11 @@ func (m *Mounted) start() error {
 	}
 	defer f.Close() // the child has its own descriptor
 	opts := append([]string{"endpoint=" + m.emu.Endpoint, "region=" + m.emu.Region}, m.cfg.options...)
+	if !slices.ContainsFunc(opts, func(o string) bool { return strings.HasPrefix(o, "recovery_dir=") }) {
+		// What a test leaves unuploaded stays in the run's root, never in
+		// the machine's default recovery directory.
+		opts = append(opts, "recovery_dir="+filepath.Join(filepath.Dir(filepath.Dir(m.Dir)), "recovered"))
+	}
 	args := append([]string{m.Source, m.Dir, "-f", "-o", strings.Join(opts, ",")}, m.cfg.args...)
 	fmt.Fprintf(f, "=== harness %s: ossfuse %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(args, " "))
 	cmd := exec.Command(m.bins.Ossfuse, args...)
