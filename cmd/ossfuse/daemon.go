@@ -61,6 +61,13 @@ func daemonize(args []string, cfg config) error {
 	defer readyR.Close()
 	wasMounted, _ := isMountPoint(cfg.mountpoint)
 
+	// ^C in the shell reaches this process only: it must not leave a
+	// daemon behind that mounts later. Caught from before the daemon
+	// starts, so that no signal can kill this process in between.
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(interrupts)
+
 	// ExtraFiles become descriptors 3 and 4 of the daemon.
 	argv := append([]string{argsFDFlag + "3", readyFDFlag + "4", "--"}, cleanArgs(args, options())...)
 	cmd := exec.Command(self, argv...)
@@ -84,11 +91,6 @@ func daemonize(args []string, cfg config) error {
 		return fmt.Errorf("passing the arguments to the daemon: %w", err)
 	}
 
-	// ^C in the shell reaches this process only: it must not leave a
-	// daemon behind that mounts later.
-	interrupts := make(chan os.Signal, 1)
-	signal.Notify(interrupts, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(interrupts)
 	limit := cfg.mountTimeout + daemonGrace
 	answer, err := readAnswer(readyR, limit, interrupts)
 	if err == nil {

@@ -97,6 +97,7 @@ func TestOverwriteInsideLargeObject(t *testing.T) {
 	s := e.measure(func() {
 		harness.Run(t, e.m.Dir, "dd", "if="+local, "of=obj", "bs=4096", "seek="+strconv.Itoa(off/4096), "conv=notrunc", "status=none")
 	})
+	t.Logf("4 KiB into 64 MiB: %v; sent %d bytes, read %d", s, s.BytesInByOp["UploadPart"], s.BytesOutByOp["GetObject"])
 	if s.Requests["UploadPartCopy"] < 2 || s.Requests["PutObject"] != 0 || s.Requests["CompleteMultipartUpload"] != 1 {
 		t.Errorf("4 KiB written into 64 MiB: %v; want a multipart upload with the unchanged ranges copied", s)
 	}
@@ -149,6 +150,7 @@ func TestAppendToNormalObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := e.measure(func() { run(t, e.m.Dir, "echo tail >> big") })
+	t.Logf("5 bytes appended to 24 MiB: %v; sent %d bytes, read %d", s, s.BytesInByOp["UploadPart"], s.BytesOutByOp["GetObject"])
 	if s.Requests["UploadPartCopy"] < 1 || s.Requests["PutObject"] != 0 || s.BytesInByOp["UploadPart"] > 8<<20 || s.BytesOutByOp["GetObject"] > 8<<20 {
 		t.Errorf("append to 24 MiB: %v; want the existing bytes copied in OSS and little sent or read", s)
 	}
