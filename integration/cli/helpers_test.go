@@ -63,18 +63,6 @@ func newDir(t *testing.T, kind string) string {
 	return dir
 }
 
-// envWithoutOSS is the environment without OSS_* variables: the tests give
-// credentials as options, so that a daemon that mounts proves it took them.
-func envWithoutOSS() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OSS_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
 // credentialOptions are the emulator's key pair as -o options.
 func credentialOptions(emu *harness.Emulator) string {
 	return "access_key_id=" + emu.KeyID + ",access_key_secret=" + emu.Secret
@@ -107,7 +95,7 @@ func startParent(t *testing.T, ossfuse string, args ...string) *parent {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), parentTimeout)
 	cmd := exec.CommandContext(ctx, ossfuse, args...)
-	cmd.Env = envWithoutOSS()
+	cmd.Env = harness.EnvWithoutOSS()
 	cmd.Dir = "/"
 	cmd.WaitDelay = 5 * time.Second
 	p := &parent{cmd: cmd, ctx: ctx, cancel: cancel, stderr: &bytes.Buffer{}, start: time.Now()}

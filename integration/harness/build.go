@@ -53,50 +53,59 @@ func BuildBinaries() (Binaries, error) {
 
 // buildBinaries builds both commands in the module root. OSSFUSE_RACE=1
 // builds ossfuse with -race.
+//
+// ossfuse is what the tests are about: with OSSFUSE_RACE=1 it runs under
+// the race detector. The emulator is a fixture whose own tests race-check
+// it in process; built plain, it does not triple the CPU time of every
+// byte a test moves.
 func buildBinaries() (Binaries, error) {
-	root, err := Root()
+	start := time.Now()
+	emu, err := goBuild("bin", "./cmd/ossemu", false)
 	if err != nil {
 		return Binaries{}, err
+	}
+	fuse, err := goBuild("bin", "./cmd/ossfuse", os.Getenv("OSSFUSE_RACE") == "1")
+	if err != nil {
+		return Binaries{}, err
+	}
+	fmt.Fprintf(os.Stderr, "harness: built ossemu and ossfuse in %v\n", time.Since(start).Round(time.Millisecond))
+	return Binaries{Ossemu: emu, Ossfuse: fuse}, nil
+}
+
+// goBuild builds the command pkg of the module into the directory dir of
+// Main's root, with the race detector if race, and returns the binary's path.
+func goBuild(dir, pkg string, race bool) (string, error) {
+	root, err := Root()
+	if err != nil {
+		return "", err
 	}
 	modDir, err := moduleRoot()
 	if err != nil {
-		return Binaries{}, err
+		return "", err
 	}
-	bin := filepath.Join(root, "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		return Binaries{}, err
+	out := filepath.Join(root, dir)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", err
 	}
-	// ossfuse is what the tests are about: with OSSFUSE_RACE=1 it runs
-	// under the race detector. The emulator is a fixture whose own tests
-	// race-check it in process; built plain, it does not triple the CPU
-	// time of every byte a test moves.
+	args := []string{"build", "-buildvcs=false", "-o", out + "/"}
+	if race {
+		args = append(args, "-race")
+	}
+	args = append(args, pkg)
 	ctx, cancel := context.WithTimeout(context.Background(), BuildTimeout)
 	defer cancel()
-	start := time.Now()
-	race := os.Getenv("OSSFUSE_RACE") == "1"
-	for _, b := range []struct {
-		pkg  string
-		race bool
-	}{{"./cmd/ossemu", false}, {"./cmd/ossfuse", race}} {
-		args := []string{"build", "-buildvcs=false", "-o", bin + "/"}
-		if b.race {
-			args = append(args, "-race")
+	cmd := exec.CommandContext(ctx, goTool(), args...)
+	cmd.Dir = modDir
+	cmd.WaitDelay = 10 * time.Second
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("timed out after %v", BuildTimeout)
 		}
-		args = append(args, b.pkg)
-		cmd := exec.CommandContext(ctx, goTool(), args...)
-		cmd.Dir = modDir
-		cmd.WaitDelay = 10 * time.Second
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			if ctx.Err() != nil {
-				err = fmt.Errorf("timed out after %v", BuildTimeout)
-			}
-			return Binaries{}, fmt.Errorf("harness: go %s: %v\n%s", strings.Join(args, " "), err, out.String())
-		}
+		return "", fmt.Errorf("harness: go %s: %v\n%s", strings.Join(args, " "), err, output.String())
 	}
-	fmt.Fprintf(os.Stderr, "harness: built ossemu and ossfuse in %v\n", time.Since(start).Round(time.Millisecond))
-	return Binaries{Ossemu: filepath.Join(bin, "ossemu"), Ossfuse: filepath.Join(bin, "ossfuse")}, nil
+	return filepath.Join(out, filepath.Base(pkg)), nil
 }
 
 var plainBuild struct {
@@ -111,32 +120,7 @@ var plainBuild struct {
 // several times the CPU, and the heap is not the release binary's.
 func PlainOssfuse(t testing.TB) string {
 	t.Helper()
-	plainBuild.once.Do(func() {
-		root, err := Root()
-		if err != nil {
-			plainBuild.err = err
-			return
-		}
-		modDir, err := moduleRoot()
-		if err != nil {
-			plainBuild.err = err
-			return
-		}
-		dir := filepath.Join(root, "bin-plain")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			plainBuild.err = err
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), BuildTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, goTool(), "build", "-buildvcs=false", "-o", dir+"/", "./cmd/ossfuse")
-		cmd.Dir = modDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			plainBuild.err = fmt.Errorf("harness: go build ./cmd/ossfuse: %v\n%s", err, out)
-			return
-		}
-		plainBuild.path = filepath.Join(dir, "ossfuse")
-	})
+	plainBuild.once.Do(func() { plainBuild.path, plainBuild.err = goBuild("bin-plain", "./cmd/ossfuse", false) })
 	if plainBuild.err != nil {
 		t.Fatal(plainBuild.err)
 	}

@@ -165,7 +165,7 @@ func (m *Mounted) start() error {
 	cmd := exec.Command(m.bins.Ossfuse, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Dir = "/"
-	cmd.Env = append(append(envWithoutOSS(), m.emu.Env()...), m.cfg.env...)
+	cmd.Env = append(append(EnvWithoutOSS(), m.emu.Env()...), m.cfg.env...)
 	p, err := startProcess("ossfuse", cmd)
 	if err != nil {
 		return err
@@ -275,9 +275,9 @@ func (m *Mounted) cleanup(t testing.TB) {
 	}
 }
 
-// envWithoutOSS is the test's environment without OSS_* variables, so a
+// EnvWithoutOSS is the test's environment without OSS_* variables, so a
 // developer's own credentials never reach a mount of the emulator.
-func envWithoutOSS() []string {
+func EnvWithoutOSS() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "OSS_") {

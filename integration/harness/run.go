@@ -27,7 +27,7 @@ type Result struct {
 // commandEnv pins the locale and time zone so that tools print the same
 // bytes everywhere (dates in UTC, no translated messages).
 func commandEnv() []string {
-	return append(envWithoutOSS(), "LC_ALL=C", "TZ=UTC")
+	return append(EnvWithoutOSS(), "LC_ALL=C", "TZ=UTC")
 }
 
 // Exec runs name with args in dir and returns its result whatever its exit
