@@ -232,7 +232,7 @@ func (n *fileNode) flush(ctx context.Context) error {
 		n.fs.markClean(n)
 	}
 	if e.etag == "" {
-		// An append: OSS does not say the new ETag; the next look HEADs.
+		// An append whose answer had no ETag: the next look HEADs.
 		n.fs.stats.Invalidate(st.path)
 		n.fs.lists.Invalidate(parentOf(st.path))
 		n.fs.blocks.InvalidateObject(st.key)

@@ -80,7 +80,7 @@ func (f *FS) appendStage(ctx context.Context, s *staging, st flushState) (entry,
 	if err != nil {
 		return entry{}, err
 	}
-	e := entry{kind: kindFile, key: st.key, attr: st.attr, objType: ossio.TypeAppendable, contentType: m.ContentType, userMeta: m.Meta}
+	e := entry{kind: kindFile, key: st.key, etag: res.ETag, attr: st.attr, objType: ossio.TypeAppendable, contentType: m.ContentType, userMeta: m.Meta}
 	e.attr.Size = res.NextPosition
 	return e, nil
 }

@@ -35,8 +35,8 @@ type staging struct {
 	file *os.File
 
 	// base is the object version the content started from; hasBase is
-	// false for a new file. base.etag is empty after an append (OSS does
-	// not report the ETag of an appended object).
+	// false for a new file. base.etag is empty after an append whose
+	// answer carried no ETag.
 	base    entry
 	hasBase bool
 	// Bytes [0, baseValid) that are not in written are the base's bytes;

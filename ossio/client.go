@@ -191,6 +191,8 @@ type AppendRequest struct {
 type AppendResult struct {
 	NextPosition int64
 	CRC64        uint64
+	// ETag is the appended object's, when OSS sent it ("" otherwise).
+	ETag string
 }
 
 // MetadataDirective chooses the metadata of a copy.

@@ -196,6 +196,11 @@ func TestAppendObject(t *testing.T) {
 	if info.ETag == h1.ETag {
 		t.Errorf("appendable ETag %s did not change with an append", info.ETag)
 	}
+	// The append's answer carries the ETag a HEAD then reports, so a
+	// client needs no HEAD after appending.
+	if r1.ETag != h1.ETag || out.Headers.Get("ETag") != `"`+info.ETag+`"` {
+		t.Errorf("append ETags %q and %q, HEAD after them %q and %q", r1.ETag, out.Headers.Get("ETag"), h1.ETag, info.ETag)
+	}
 	checkLastModified(t, h.Header.Get("Last-Modified"))
 	if body, _ := get(t, e.Client, wholeGet("log")); !bytes.Equal(body, all) {
 		t.Errorf("appended object: %d bytes differ from the %d appended", len(body), len(all))

@@ -123,7 +123,13 @@ func TestAppendToAppendableObject(t *testing.T) {
 		want += fmt.Sprintf("line %d\n", i)
 	}
 	s := e.measure(func() { run(t, e.m.Dir, "for i in $(seq 1 100); do echo line $i >> log; done") })
+	t.Logf("100 appends: %v", s)
 	wantWrites(t, "100 appends to an Appendable object", s, map[string]int64{"AppendObject": 100})
+	// Each append's answer carries the new ETag: the next >> opens the
+	// file from the stat cache instead of a HEAD (one per attr_ttl at most).
+	if got := s.Requests["HeadObject"]; got > 20 {
+		t.Errorf("100 appends cost %d HEADs; want the stat cache to answer the opens", got)
+	}
 	if got := s.BytesOutByOp["GetObject"]; got != 0 {
 		t.Errorf("100 appends read %d bytes of the object, want 0", got)
 	}
