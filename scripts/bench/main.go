@@ -4,17 +4,24 @@
 //   - W1, sequential read of one large object with fio (bs 1M and 256k,
 //     1 job and 4 jobs), next to "Direct": the same bytes read by parallel
 //     ranged GETs of 8 MiB through ossio (8 and 16 in flight), in the same run;
+//   - W2, sequential write of -size bytes with fio (bs 1M, end_fsync, 1 job
+//     writing one new file or 4 jobs writing a quarter each), next to Direct
+//     uploads of the same bytes from memory through ossio (UploadFile with 4
+//     and 8 parts in flight, and a streaming Upload); the request counts,
+//     bytes sent per byte written and ossfuse's peak RSS; the first 1-job
+//     write is read back once with fio --verify_only;
 //   - W7, listings (ls, ls -l, find, du -s) of directories of 1k and 10k
 //     objects, cold (fresh mount) and warm (same command again), with exact
 //     attributes (HEADs) and with -o attr_from_list.
 //
-// Both run at L0 (no added latency) and L2 (30 ms before the first byte of
+// All run at L0 (no added latency) and L2 (30 ms before the first byte of
 // every response, ossemu --latency). Each condition gets its own emulator,
-// seeded through ossio, never through the mount.
+// seeded through ossio, never through the mount, and every check of what a
+// mount stored goes through ossio too.
 //
 // Usage (from the module root, after `make build`):
 //
-//	go run ./scripts/bench [-runs 3] [-size 1GiB] [-w7-100k] [-only w1,w7] [-conditions L0,L2]
+//	go run ./scripts/bench [-runs 3] [-size 1GiB] [-w7-100k] [-only w1,w2,w7] [-conditions L0,L2]
 //
 // The same figures go as JSON to bench/results/bench-<timestamp>.json.
 // Every subprocess is stopped and every mount unmounted at the end, also on
@@ -29,6 +36,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -41,7 +49,7 @@ type config struct {
 	binDir      string // where ossemu and ossfuse were built
 	outDir      string // where the JSON goes
 	runs        int    // measurements per figure; the median is reported
-	objectSize  int64  // W1 object size
+	objectSize  int64  // W1 object size, and the bytes W2 writes
 	with100k    bool   // W7 also lists a directory of 100k objects
 	workloads   map[string]bool
 	conditions  []condition
@@ -53,6 +61,10 @@ type condition struct {
 	Name    string        `json:"name"`
 	Latency time.Duration `json:"latencyNs"`
 }
+
+// allWorkloads are the workloads the bench implements, in the order it
+// runs them.
+var allWorkloads = []string{"w1", "w2", "w7"}
 
 // knownConditions are the latencies BENCH.md defines.
 var knownConditions = map[string]time.Duration{"L0": 0, "L1": 5 * time.Millisecond, "L2": 30 * time.Millisecond}
@@ -86,9 +98,9 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.binDir, "bin", "bin", "directory holding the ossemu and ossfuse binaries (make build)")
 	fs.StringVar(&cfg.outDir, "out", "bench/results", "directory for the JSON results")
 	fs.IntVar(&cfg.runs, "runs", 3, "measurements per figure (median reported)")
-	size := fs.String("size", "1GiB", "size of the W1 object, e.g. 256MiB, 1GiB, 4GiB")
+	size := fs.String("size", "1GiB", "size of the W1 object and of the W2 write, e.g. 256MiB, 1GiB, 4GiB")
 	fs.BoolVar(&cfg.with100k, "w7-100k", false, "W7 also lists a directory of 100k objects (slow to seed and list)")
-	only := fs.String("only", "w1,w7", "workloads to run")
+	only := fs.String("only", strings.Join(allWorkloads, ","), "workloads to run: "+strings.Join(allWorkloads, ", "))
 	conds := fs.String("conditions", "L0,L2", "conditions to run: L0 (no latency), L1 (5ms), L2 (30ms)")
 	fs.DurationVar(&cfg.stepTimeout, "step-timeout", 5*time.Minute, "bound of each single command (fio, ls, a Direct read)")
 	if err := fs.Parse(args); err != nil {
@@ -109,12 +121,11 @@ func parseFlags(args []string) (config, error) {
 	}
 	cfg.workloads = map[string]bool{}
 	for _, w := range strings.Split(*only, ",") {
-		switch w = strings.ToLower(strings.TrimSpace(w)); w {
-		case "w1", "w7":
-			cfg.workloads[w] = true
-		default:
-			return cfg, fmt.Errorf("-only: unknown workload %q (want w1, w7)", w)
+		w = strings.ToLower(strings.TrimSpace(w))
+		if !slices.Contains(allWorkloads, w) {
+			return cfg, fmt.Errorf("-only: unknown workload %q (want %s)", w, strings.Join(allWorkloads, ", "))
 		}
+		cfg.workloads[w] = true
 	}
 	for _, c := range strings.Split(*conds, ",") {
 		c = strings.ToUpper(strings.TrimSpace(c))

@@ -13,14 +13,25 @@ import (
 
 // notes explain the figures; they head the table and go into the JSON.
 func notes(cfg config) []string {
-	return []string{
+	n := []string{
 		fmt.Sprintf("every figure is the median of %d runs, each figure's median taken separately; runs are interleaved by rounds", cfg.runs),
-		"Direct = the W1 object read by parallel ranged GETs of 8 MiB through ossio (official SDK) in the bench process, 8 or 16 in flight; xDirect = MiB/s over the better Direct median of the same condition",
-		"fio: buffered reads (--direct=0, psync) on a fresh mount after drop_caches; 4 jobs read disjoint quarters of the same object (offset_increment), so every line reads the same bytes",
-		"CPU s/GiB and peak RSS (VmHWM) are ossfuse's, on a fresh mount per run; for Direct the CPU is the bench process's and there is no RSS",
-		"W7: cold = first run on a fresh mount, warm = the same command again at once on that mount (default attr_ttl 5s); LIST counts ListObjects(V2), HEAD counts HeadObject; CPU and RSS of ossfuse over cold+warm",
-		"errors = failed requests other than NoSuchKey (a 404 HEAD is how a lookup learns a name is a directory or missing)",
 	}
+	if cfg.workloads["w1"] {
+		n = append(n,
+			"Direct = the W1 object read by parallel ranged GETs of 8 MiB through ossio (official SDK) in the bench process, 8 or 16 in flight; xDirect = MiB/s over the better Direct median of the same condition",
+			"fio: buffered reads (--direct=0, psync) on a fresh mount after drop_caches; 4 jobs read disjoint quarters of the same object (offset_increment), so every line reads the same bytes",
+			"CPU s/GiB and peak RSS (VmHWM) are ossfuse's, on a fresh mount per run; for Direct the CPU is the bench process's and there is no RSS")
+	}
+	if cfg.workloads["w2"] {
+		n = append(n,
+			"W2: fio rw=write bs=1M end_fsync=1 create_on_open=1 on a fresh mount, 1 job writing one new file of -size or 4 jobs writing 4 new files of size/4; MiB/s from fio's write+fsync runtime",
+			"W2 Direct = the same bytes from memory through ossio in the bench process: UploadFile (parts read at their offsets, 4 or 8 in flight: the best a client can do) and a streaming Upload fed 1 MiB at a time (ossfuse's engine without FUSE); xDirect = over the best Direct median",
+			"W2 Init/Parts/Compl/PUT count InitiateMultipartUpload/UploadPart/CompleteMultipartUpload/PutObject; sent/written = request body bytes over bytes written (1.00 = every byte sent once)")
+	}
+	if cfg.workloads["w7"] {
+		n = append(n, "W7: cold = first run on a fresh mount, warm = the same command again at once on that mount (default attr_ttl 5s); LIST counts ListObjects(V2), HEAD counts HeadObject; CPU and RSS of ossfuse over cold+warm")
+	}
+	return append(n, "errors = failed requests other than NoSuchKey (a 404 HEAD is how a lookup learns a name is a directory or missing)")
 }
 
 // printReport writes the tables of rep to w.
@@ -34,6 +45,9 @@ func printReport(w io.Writer, rep *report) {
 		fmt.Fprintf(w, "\n=== %s: ossemu --latency %v (seeded in %.1fs)\n", c.Condition.Name, c.Condition.Latency, c.SeedSeconds)
 		if len(c.W1) > 0 {
 			printW1(w, rep.ObjectSize, c.W1)
+		}
+		if len(c.W2) > 0 {
+			printW2(w, rep.ObjectSize, c.W2)
 		}
 		if len(c.W7) > 0 {
 			printW7(w, c.W7)
@@ -71,6 +85,24 @@ func printW7(w io.Writer, figs []listFigure) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%d\t%d\t%.3f\t%d\t%d\t%.2f\t%.0f\t%d\t\n",
 			f.Attrs, f.Dir.Name, f.Command, m.ColdSeconds, m.ColdLists, m.ColdHeads,
 			m.WarmSeconds, m.WarmLists, m.WarmHeads, m.CPUSeconds, m.PeakRSSMiB, m.Failed)
+	}
+	_ = tw.Flush()
+}
+
+// printW2 writes the W2 table of one condition.
+func printW2(w io.Writer, size int64, figs []writeFigure) {
+	fmt.Fprintf(w, "\nW2 sequential write of %d MiB\n", size>>20)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "variant\tMiB/s\txDirect\tInit\tParts\tCompl\tPUT\tsent/written\tmean part MiB\tCPU s/GiB\tpeak RSS MiB\terrors\t")
+	for _, f := range figs {
+		m := f.Median
+		rss := "-"
+		if f.Kind == "fio" {
+			rss = fmt.Sprintf("%.0f", m.PeakRSSMiB)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%d\t%d\t%d\t%d\t%.3f\t%.1f\t%.2f\t%s\t%d\t\n",
+			f.Variant, m.MiBps, f.RatioToDirect, m.Initiates, m.Parts, m.Completes, m.Puts,
+			m.SentPerWritten, m.MeanPartMiB, m.CPUSecPerGiB, rss, m.Failed)
 	}
 	_ = tw.Flush()
 }

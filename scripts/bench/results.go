@@ -69,12 +69,50 @@ type listFigure struct {
 	Runs    []listSample `json:"runs"`
 }
 
+// writeSample is one measurement of a sequential write (W2), by fio
+// through the mount or by Direct.
+type writeSample struct {
+	MiBps   float64 `json:"mibPerSec"`
+	Seconds float64 `json:"seconds"` // fio's write+fsync runtime, or Direct's upload
+	// WallSeconds is the fio process's life (start-up, close included).
+	WallSeconds float64 `json:"wallSeconds,omitempty"`
+	Initiates   int64   `json:"initiateMultipart"`
+	Parts       int64   `json:"uploadPart"`
+	Completes   int64   `json:"completeMultipart"`
+	Puts        int64   `json:"putObject"`
+	// SentPerWritten is the emulator's request body bytes over the bytes
+	// written: 1 when every byte went up once.
+	SentPerWritten float64 `json:"bytesSentPerByteWritten"`
+	MeanPartMiB    float64 `json:"meanPartMiB"`
+	// CPUSecPerGiB is ossfuse's CPU time per GiB written, or the bench
+	// process's for Direct.
+	CPUSecPerGiB float64          `json:"cpuSecPerGiB"`
+	PeakRSSMiB   float64          `json:"peakRssMiB"` // ossfuse's VmHWM; 0 for Direct
+	Requests     map[string]int64 `json:"requests"`
+	Errors       map[string]int64 `json:"errors"`
+	Failed       int64            `json:"unexpectedErrors"`
+}
+
+// writeFigure is one W2 variant: its runs and their medians.
+type writeFigure struct {
+	Variant     string        `json:"variant"`
+	Kind        string        `json:"kind"` // "direct", "direct-stream" or "fio"
+	Jobs        int           `json:"jobs,omitempty"`
+	Parallelism int           `json:"parallelism,omitempty"`
+	Median      writeSample   `json:"median"`
+	Runs        []writeSample `json:"runs"`
+	// RatioToDirect is Median.MiBps over the best Direct median of the
+	// same condition.
+	RatioToDirect float64 `json:"ratioToDirect"`
+}
+
 // conditionResult is everything measured under one condition.
 type conditionResult struct {
-	Condition   condition    `json:"condition"`
-	SeedSeconds float64      `json:"seedSeconds"`
-	W1          []readFigure `json:"w1,omitempty"`
-	W7          []listFigure `json:"w7,omitempty"`
+	Condition   condition     `json:"condition"`
+	SeedSeconds float64       `json:"seedSeconds"`
+	W1          []readFigure  `json:"w1,omitempty"`
+	W2          []writeFigure `json:"w2,omitempty"`
+	W7          []listFigure  `json:"w7,omitempty"`
 }
 
 // report is the whole run, as written to the JSON file.
@@ -83,7 +121,7 @@ type report struct {
 	Seconds    float64           `json:"seconds"`
 	Host       map[string]string `json:"host"`
 	Runs       int               `json:"runsPerFigure"`
-	ObjectSize int64             `json:"w1ObjectBytes"`
+	ObjectSize int64             `json:"w1ObjectBytes"` // also W2's
 	Notes      []string          `json:"notes"`
 	Conditions []conditionResult `json:"conditions"`
 	Error      string            `json:"error,omitempty"`
@@ -142,5 +180,27 @@ func medianList(runs []listSample) listSample {
 		CPUSeconds:  m(func(s listSample) float64 { return s.CPUSeconds }),
 		PeakRSSMiB:  m(func(s listSample) float64 { return s.PeakRSSMiB }),
 		Failed:      mi(func(s listSample) int64 { return s.Failed }),
+	}
+}
+
+// medianWrite takes the median of each figure of runs separately.
+func medianWrite(runs []writeSample) writeSample {
+	m := func(f func(writeSample) float64) float64 { return medianOf(runs, f) }
+	mi := func(f func(writeSample) int64) int64 {
+		return int64(medianOf(runs, func(s writeSample) float64 { return float64(f(s)) }))
+	}
+	return writeSample{
+		MiBps:          m(func(s writeSample) float64 { return s.MiBps }),
+		Seconds:        m(func(s writeSample) float64 { return s.Seconds }),
+		WallSeconds:    m(func(s writeSample) float64 { return s.WallSeconds }),
+		Initiates:      mi(func(s writeSample) int64 { return s.Initiates }),
+		Parts:          mi(func(s writeSample) int64 { return s.Parts }),
+		Completes:      mi(func(s writeSample) int64 { return s.Completes }),
+		Puts:           mi(func(s writeSample) int64 { return s.Puts }),
+		SentPerWritten: m(func(s writeSample) float64 { return s.SentPerWritten }),
+		MeanPartMiB:    m(func(s writeSample) float64 { return s.MeanPartMiB }),
+		CPUSecPerGiB:   m(func(s writeSample) float64 { return s.CPUSecPerGiB }),
+		PeakRSSMiB:     m(func(s writeSample) float64 { return s.PeakRSSMiB }),
+		Failed:         mi(func(s writeSample) int64 { return s.Failed }),
 	}
 }

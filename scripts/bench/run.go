@@ -139,6 +139,11 @@ func runCondition(ctx context.Context, cfg config, cond condition, root string) 
 			return res, fmt.Errorf("W1: %w", err)
 		}
 	}
+	if cfg.workloads["w2"] {
+		if res.W2, err = runW2(ctx, s); err != nil {
+			return res, fmt.Errorf("W2: %w", err)
+		}
+	}
 	if cfg.workloads["w7"] {
 		if res.W7, err = runW7(ctx, s); err != nil {
 			return res, fmt.Errorf("W7: %w", err)
@@ -167,7 +172,7 @@ func checkMachine(cfg config) error {
 		missing = append(missing, "/dev/fuse")
 	}
 	tools := []string{"umount", "fusermount3", "ls", "find", "du"}
-	if cfg.workloads["w1"] {
+	if cfg.workloads["w1"] || cfg.workloads["w2"] {
 		tools = append(tools, "fio")
 	}
 	for _, t := range tools {
