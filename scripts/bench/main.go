@@ -10,6 +10,9 @@
 //     and 8 parts in flight, and a streaming Upload); the request counts,
 //     bytes sent per byte written and ossfuse's peak RSS; the first 1-job
 //     write is read back once with fio --verify_only;
+//   - W6, 1k (and with -w6-10k 10k) files of 4 KiB created, then removed,
+//     by one goroutine and by 16, in the bench process; files/s and
+//     requests per file by operation;
 //   - W7, listings (ls, ls -l, find, du -s) of directories of 1k and 10k
 //     objects, cold (fresh mount) and warm (same command again), with exact
 //     attributes (HEADs) and with -o attr_from_list.
@@ -17,11 +20,13 @@
 // All run at L0 (no added latency) and L2 (30 ms before the first byte of
 // every response, ossemu --latency). Each condition gets its own emulator,
 // seeded through ossio, never through the mount, and every check of what a
-// mount stored goes through ossio too.
+// mount stored goes through ossio too. W6's create loops, whose length is
+// latency times count, stop after -budget and report what they did.
 //
 // Usage (from the module root, after `make build`):
 //
-//	go run ./scripts/bench [-runs 3] [-size 1GiB] [-w7-100k] [-only w1,w2,w7] [-conditions L0,L2]
+//	go run ./scripts/bench [-runs 3] [-size 1GiB] [-only w1,w2,w6,w7] [-conditions L0,L2]
+//	                       [-w7-100k] [-w6-10k] [-budget 20s]
 //
 // The same figures go as JSON to bench/results/bench-<timestamp>.json.
 // Every subprocess is stopped and every mount unmounted at the end, also on
@@ -46,11 +51,13 @@ import (
 
 // config is what the command line chose.
 type config struct {
-	binDir      string // where ossemu and ossfuse were built
-	outDir      string // where the JSON goes
-	runs        int    // measurements per figure; the median is reported
-	objectSize  int64  // W1 object size, and the bytes W2 writes
-	with100k    bool   // W7 also lists a directory of 100k objects
+	binDir      string        // where ossemu and ossfuse were built
+	outDir      string        // where the JSON goes
+	runs        int           // measurements per figure; the median is reported
+	objectSize  int64         // W1 object size, and the bytes W2 writes
+	with100k    bool          // W7 also lists a directory of 100k objects
+	w6With10k   bool          // W6 also creates and removes 10k files
+	budget      time.Duration // bound of each timed W6 create loop
 	workloads   map[string]bool
 	conditions  []condition
 	stepTimeout time.Duration // bound of any single command (fio, ls, ...)
@@ -64,7 +71,7 @@ type condition struct {
 
 // allWorkloads are the workloads the bench implements, in the order it
 // runs them.
-var allWorkloads = []string{"w1", "w2", "w7"}
+var allWorkloads = []string{"w1", "w2", "w6", "w7"}
 
 // knownConditions are the latencies BENCH.md defines.
 var knownConditions = map[string]time.Duration{"L0": 0, "L1": 5 * time.Millisecond, "L2": 30 * time.Millisecond}
@@ -100,6 +107,8 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.runs, "runs", 3, "measurements per figure (median reported)")
 	size := fs.String("size", "1GiB", "size of the W1 object and of the W2 write, e.g. 256MiB, 1GiB, 4GiB")
 	fs.BoolVar(&cfg.with100k, "w7-100k", false, "W7 also lists a directory of 100k objects (slow to seed and list)")
+	fs.BoolVar(&cfg.w6With10k, "w6-10k", false, "W6 also creates and removes 10k files (slow at L2)")
+	fs.DurationVar(&cfg.budget, "budget", 20*time.Second, "time bound of each W6 create loop; the loop stops early when it is spent")
 	only := fs.String("only", strings.Join(allWorkloads, ","), "workloads to run: "+strings.Join(allWorkloads, ", "))
 	conds := fs.String("conditions", "L0,L2", "conditions to run: L0 (no latency), L1 (5ms), L2 (30ms)")
 	fs.DurationVar(&cfg.stepTimeout, "step-timeout", 5*time.Minute, "bound of each single command (fio, ls, a Direct read)")
@@ -118,6 +127,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if cfg.objectSize < 8<<20 || cfg.objectSize%(4<<20) != 0 {
 		return cfg, errors.New("-size must be a multiple of 4 MiB, at least 8 MiB")
+	}
+	if cfg.budget <= 0 || cfg.budget > cfg.stepTimeout {
+		return cfg, errors.New("-budget must be positive and at most -step-timeout")
 	}
 	cfg.workloads = map[string]bool{}
 	for _, w := range strings.Split(*only, ",") {

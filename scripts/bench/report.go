@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,6 +30,11 @@ func notes(cfg config) []string {
 			"W2 Direct = the same bytes from memory through ossio in the bench process: UploadFile (parts read at their offsets, 4 or 8 in flight: the best a client can do) and a streaming Upload fed 1 MiB at a time (ossfuse's engine without FUSE); xDirect = over the best Direct median",
 			"W2 Init/Parts/Compl/PUT count InitiateMultipartUpload/UploadPart/CompleteMultipartUpload/PutObject; sent/written = request body bytes over bytes written (1.00 = every byte sent once)")
 	}
+	if cfg.workloads["w6"] {
+		n = append(n,
+			fmt.Sprintf("W6: os.WriteFile of 4 KiB files (then os.Remove) by goroutines of the bench process in a directory seeded before a fresh mount; requests per file by operation; a create loop stops after %v and reports the files it made", cfg.budget),
+			"W6: the kernel holds a directory's lock across the lookup of an O_CREAT open and across an unlink, so 16 workers in one directory overlap only the uploads (at close); the lookups and the deletes go one at a time")
+	}
 	if cfg.workloads["w7"] {
 		n = append(n, "W7: cold = first run on a fresh mount, warm = the same command again at once on that mount (default attr_ttl 5s); LIST counts ListObjects(V2), HEAD counts HeadObject; CPU and RSS of ossfuse over cold+warm")
 	}
@@ -48,6 +55,9 @@ func printReport(w io.Writer, rep *report) {
 		}
 		if len(c.W2) > 0 {
 			printW2(w, rep.ObjectSize, c.W2)
+		}
+		if len(c.W6) > 0 {
+			printW6(w, c.W6)
 		}
 		if len(c.W7) > 0 {
 			printW7(w, c.W7)
@@ -105,6 +115,47 @@ func printW2(w io.Writer, size int64, figs []writeFigure) {
 			m.SentPerWritten, m.MeanPartMiB, m.CPUSecPerGiB, rss, m.Failed)
 	}
 	_ = tw.Flush()
+}
+
+// printW6 writes the W6 table of one condition: files/s and requests per
+// file of the create and the remove phase.
+func printW6(w io.Writer, figs []smallFilesFigure) {
+	fmt.Fprintln(w, "\nW6 small files (4 KiB): create, then remove")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "files\tworkers\tmade\tcreate/s\tPUT/f\tHEAD/f\tLIST/f\tother/f\tremove/s\tDELETE/f\tHEAD/f\tLIST/f\tother/f\tCPU s\tpeak RSS MiB\terrors\t")
+	others := map[string]bool{}
+	for _, f := range figs {
+		m := f.Median
+		c, r := m.CreatePerFile, m.RemovePerFile
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%d\t\n",
+			f.Files, f.Workers, m.Files, m.CreatePerSec, c[opPut], c[opHead], c[opList], otherThan(c, others, opPut, opHead, opList),
+			m.RemovePerSec, r[opDelete], r[opHead], r[opList], otherThan(r, others, opDelete, opHead, opList),
+			m.CPUSeconds, m.PeakRSSMiB, m.Failed)
+	}
+	_ = tw.Flush()
+	printOthers(w, others)
+}
+
+// otherThan sums the counts of perUnit except those of ops, and records
+// the names of the operations it summed in seen.
+func otherThan(perUnit map[string]float64, seen map[string]bool, ops ...string) float64 {
+	var sum float64
+	for op, v := range perUnit {
+		if !slices.Contains(ops, op) && v > 0 {
+			sum += v
+			seen[op] = true
+		}
+	}
+	return sum
+}
+
+// printOthers names the operations an "other" column counted.
+func printOthers(w io.Writer, others map[string]bool) {
+	if len(others) == 0 {
+		return
+	}
+	names := slices.Sorted(maps.Keys(others))
+	fmt.Fprintf(w, "(other = %s)\n", strings.Join(names, ", "))
 }
 
 // writeJSON writes rep to dir/bench-<timestamp>.json, creating dir, and

@@ -106,13 +106,42 @@ type writeFigure struct {
 	RatioToDirect float64 `json:"ratioToDirect"`
 }
 
+// smallFilesSample is one W6 measurement: Files files created, then
+// removed, on a fresh mount.
+type smallFilesSample struct {
+	Files         int     `json:"files"` // created (fewer than asked when the time budget ran out)
+	CreateSeconds float64 `json:"createSeconds"`
+	CreatePerSec  float64 `json:"createFilesPerSec"`
+	RemoveSeconds float64 `json:"removeSeconds"`
+	RemovePerSec  float64 `json:"removeFilesPerSec"`
+	// CreatePerFile and RemovePerFile are requests per file by operation.
+	CreatePerFile  map[string]float64 `json:"createRequestsPerFile"`
+	RemovePerFile  map[string]float64 `json:"removeRequestsPerFile"`
+	CreateRequests map[string]int64   `json:"createRequests"`
+	RemoveRequests map[string]int64   `json:"removeRequests"`
+	// CPUSeconds and PeakRSSMiB are ossfuse's, over create and remove.
+	CPUSeconds float64          `json:"cpuSeconds"`
+	PeakRSSMiB float64          `json:"peakRssMiB"`
+	Errors     map[string]int64 `json:"errors"`
+	Failed     int64            `json:"unexpectedErrors"`
+}
+
+// smallFilesFigure is one W6 case: a number of files and of workers.
+type smallFilesFigure struct {
+	Files   int                `json:"files"` // asked for
+	Workers int                `json:"workers"`
+	Median  smallFilesSample   `json:"median"`
+	Runs    []smallFilesSample `json:"runs"`
+}
+
 // conditionResult is everything measured under one condition.
 type conditionResult struct {
-	Condition   condition     `json:"condition"`
-	SeedSeconds float64       `json:"seedSeconds"`
-	W1          []readFigure  `json:"w1,omitempty"`
-	W2          []writeFigure `json:"w2,omitempty"`
-	W7          []listFigure  `json:"w7,omitempty"`
+	Condition   condition          `json:"condition"`
+	SeedSeconds float64            `json:"seedSeconds"`
+	W1          []readFigure       `json:"w1,omitempty"`
+	W2          []writeFigure      `json:"w2,omitempty"`
+	W6          []smallFilesFigure `json:"w6,omitempty"`
+	W7          []listFigure       `json:"w7,omitempty"`
 }
 
 // report is the whole run, as written to the JSON file.
@@ -122,6 +151,7 @@ type report struct {
 	Host       map[string]string `json:"host"`
 	Runs       int               `json:"runsPerFigure"`
 	ObjectSize int64             `json:"w1ObjectBytes"` // also W2's
+	Budget     float64           `json:"w6BudgetSeconds"`
 	Notes      []string          `json:"notes"`
 	Conditions []conditionResult `json:"conditions"`
 	Error      string            `json:"error,omitempty"`
@@ -183,6 +213,22 @@ func medianList(runs []listSample) listSample {
 	}
 }
 
+// medianCounts takes the median of each key over runs, a key missing from
+// a run counting as 0.
+func medianCounts(runs []map[string]float64) map[string]float64 {
+	keys := map[string]bool{}
+	for _, r := range runs {
+		for k := range r {
+			keys[k] = true
+		}
+	}
+	out := make(map[string]float64, len(keys))
+	for k := range keys {
+		out[k] = medianOf(runs, func(r map[string]float64) float64 { return r[k] })
+	}
+	return out
+}
+
 // medianWrite takes the median of each figure of runs separately.
 func medianWrite(runs []writeSample) writeSample {
 	m := func(f func(writeSample) float64) float64 { return medianOf(runs, f) }
@@ -203,4 +249,39 @@ func medianWrite(runs []writeSample) writeSample {
 		PeakRSSMiB:     m(func(s writeSample) float64 { return s.PeakRSSMiB }),
 		Failed:         mi(func(s writeSample) int64 { return s.Failed }),
 	}
+}
+
+// medianSmallFiles takes the median of each figure of runs separately.
+func medianSmallFiles(runs []smallFilesSample) smallFilesSample {
+	m := func(f func(smallFilesSample) float64) float64 { return medianOf(runs, f) }
+	counts := func(f func(smallFilesSample) map[string]float64) map[string]float64 {
+		maps := make([]map[string]float64, len(runs))
+		for i, r := range runs {
+			maps[i] = f(r)
+		}
+		return medianCounts(maps)
+	}
+	return smallFilesSample{
+		Files:         int(m(func(s smallFilesSample) float64 { return float64(s.Files) })),
+		CreateSeconds: m(func(s smallFilesSample) float64 { return s.CreateSeconds }),
+		CreatePerSec:  m(func(s smallFilesSample) float64 { return s.CreatePerSec }),
+		RemoveSeconds: m(func(s smallFilesSample) float64 { return s.RemoveSeconds }),
+		RemovePerSec:  m(func(s smallFilesSample) float64 { return s.RemovePerSec }),
+		CreatePerFile: counts(func(s smallFilesSample) map[string]float64 { return s.CreatePerFile }),
+		RemovePerFile: counts(func(s smallFilesSample) map[string]float64 { return s.RemovePerFile }),
+		CPUSeconds:    m(func(s smallFilesSample) float64 { return s.CPUSeconds }),
+		PeakRSSMiB:    m(func(s smallFilesSample) float64 { return s.PeakRSSMiB }),
+		Failed:        int64(m(func(s smallFilesSample) float64 { return float64(s.Failed) })),
+	}
+}
+
+// sumCounts adds counters up by key.
+func sumCounts(ms ...map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] += v
+		}
+	}
+	return out
 }

@@ -50,7 +50,7 @@ func run(ctx context.Context, cfg config) error {
 	if root, err = filepath.EvalSymlinks(root); err != nil {
 		return err
 	}
-	rep := &report{Started: time.Now(), Host: hostInfo(), Runs: cfg.runs, ObjectSize: cfg.objectSize, Notes: notes(cfg)}
+	rep := &report{Started: time.Now(), Host: hostInfo(), Runs: cfg.runs, ObjectSize: cfg.objectSize, Budget: cfg.budget.Seconds(), Notes: notes(cfg)}
 	runErr := func() error {
 		for _, cond := range cfg.conditions {
 			res, err := runCondition(ctx, cfg, cond, root)
@@ -142,6 +142,11 @@ func runCondition(ctx context.Context, cfg config, cond condition, root string) 
 	if cfg.workloads["w2"] {
 		if res.W2, err = runW2(ctx, s); err != nil {
 			return res, fmt.Errorf("W2: %w", err)
+		}
+	}
+	if cfg.workloads["w6"] {
+		if res.W6, err = runW6(ctx, s); err != nil {
+			return res, fmt.Errorf("W6: %w", err)
 		}
 	}
 	if cfg.workloads["w7"] {
