@@ -15,18 +15,23 @@
 //     requests per file by operation;
 //   - W7, listings (ls, ls -l, find, du -s) of directories of 1k and 10k
 //     objects, cold (fresh mount) and warm (same command again), with exact
-//     attributes (HEADs) and with -o attr_from_list.
+//     attributes (HEADs) and with -o attr_from_list;
+//   - W9, an append log: 10k appends of 4 KiB, each an open(O_APPEND), a
+//     write and a close as a shell's `>>`, to an Appendable object on a
+//     default mount and to a new file on an -o append_mode mount; appends/s
+//     and requests per append, and the log read back and checked.
 //
 // All run at L0 (no added latency) and L2 (30 ms before the first byte of
 // every response, ossemu --latency). Each condition gets its own emulator,
 // seeded through ossio, never through the mount, and every check of what a
-// mount stored goes through ossio too. W6's create loops, whose length is
-// latency times count, stop after -budget and report what they did.
+// mount stored goes through ossio too. The loops of W6 and W9 whose length
+// is latency times count (creates, appends) stop after -budget and report
+// what they did.
 //
 // Usage (from the module root, after `make build`):
 //
-//	go run ./scripts/bench [-runs 3] [-size 1GiB] [-only w1,w2,w6,w7] [-conditions L0,L2]
-//	                       [-w7-100k] [-w6-10k] [-budget 20s]
+//	go run ./scripts/bench [-runs 3] [-size 1GiB] [-only w1,w2,w6,w7,w9] [-conditions L0,L2]
+//	                       [-w7-100k] [-w6-10k] [-w9-appends 10000] [-budget 20s]
 //
 // The same figures go as JSON to bench/results/bench-<timestamp>.json.
 // Every subprocess is stopped and every mount unmounted at the end, also on
@@ -57,7 +62,8 @@ type config struct {
 	objectSize  int64         // W1 object size, and the bytes W2 writes
 	with100k    bool          // W7 also lists a directory of 100k objects
 	w6With10k   bool          // W6 also creates and removes 10k files
-	budget      time.Duration // bound of each timed W6 create loop
+	w9Appends   int           // appends of each W9 run
+	budget      time.Duration // bound of each timed W6 create loop and W9 append loop
 	workloads   map[string]bool
 	conditions  []condition
 	stepTimeout time.Duration // bound of any single command (fio, ls, ...)
@@ -71,7 +77,7 @@ type condition struct {
 
 // allWorkloads are the workloads the bench implements, in the order it
 // runs them.
-var allWorkloads = []string{"w1", "w2", "w6", "w7"}
+var allWorkloads = []string{"w1", "w2", "w6", "w7", "w9"}
 
 // knownConditions are the latencies BENCH.md defines.
 var knownConditions = map[string]time.Duration{"L0": 0, "L1": 5 * time.Millisecond, "L2": 30 * time.Millisecond}
@@ -108,7 +114,8 @@ func parseFlags(args []string) (config, error) {
 	size := fs.String("size", "1GiB", "size of the W1 object and of the W2 write, e.g. 256MiB, 1GiB, 4GiB")
 	fs.BoolVar(&cfg.with100k, "w7-100k", false, "W7 also lists a directory of 100k objects (slow to seed and list)")
 	fs.BoolVar(&cfg.w6With10k, "w6-10k", false, "W6 also creates and removes 10k files (slow at L2)")
-	fs.DurationVar(&cfg.budget, "budget", 20*time.Second, "time bound of each W6 create loop; the loop stops early when it is spent")
+	fs.IntVar(&cfg.w9Appends, "w9-appends", 10000, "appends of 4 KiB in each W9 run")
+	fs.DurationVar(&cfg.budget, "budget", 20*time.Second, "time bound of each W6 create loop and W9 append loop; the loop stops early when it is spent")
 	only := fs.String("only", strings.Join(allWorkloads, ","), "workloads to run: "+strings.Join(allWorkloads, ", "))
 	conds := fs.String("conditions", "L0,L2", "conditions to run: L0 (no latency), L1 (5ms), L2 (30ms)")
 	fs.DurationVar(&cfg.stepTimeout, "step-timeout", 5*time.Minute, "bound of each single command (fio, ls, a Direct read)")
@@ -127,6 +134,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if cfg.objectSize < 8<<20 || cfg.objectSize%(4<<20) != 0 {
 		return cfg, errors.New("-size must be a multiple of 4 MiB, at least 8 MiB")
+	}
+	if cfg.w9Appends < 1 || cfg.w9Appends > 1000000 {
+		return cfg, errors.New("-w9-appends must be within 1..1000000")
 	}
 	if cfg.budget <= 0 || cfg.budget > cfg.stepTimeout {
 		return cfg, errors.New("-budget must be positive and at most -step-timeout")

@@ -38,6 +38,9 @@ func notes(cfg config) []string {
 	if cfg.workloads["w7"] {
 		n = append(n, "W7: cold = first run on a fresh mount, warm = the same command again at once on that mount (default attr_ttl 5s); LIST counts ListObjects(V2), HEAD counts HeadObject; CPU and RSS of ossfuse over cold+warm")
 	}
+	if cfg.workloads["w9"] {
+		n = append(n, fmt.Sprintf("W9: %d appends of 4 KiB, each open(O_APPEND)+write+close as `>>` does, stopping after %v; requests per append by operation; HEAD = the open's revalidation (ossfuse drops a file's cached attributes after an AppendObject, whose answer carries no ETag); the log is read back and its SHA-256 checked", cfg.w9Appends, cfg.budget))
+	}
 	return append(n, "errors = failed requests other than NoSuchKey (a 404 HEAD is how a lookup learns a name is a directory or missing)")
 }
 
@@ -61,6 +64,9 @@ func printReport(w io.Writer, rep *report) {
 		}
 		if len(c.W7) > 0 {
 			printW7(w, c.W7)
+		}
+		if len(c.W9) > 0 {
+			printW9(w, c.W9)
 		}
 	}
 	if rep.Error != "" {
@@ -131,6 +137,30 @@ func printW6(w io.Writer, figs []smallFilesFigure) {
 			f.Files, f.Workers, m.Files, m.CreatePerSec, c[opPut], c[opHead], c[opList], otherThan(c, others, opPut, opHead, opList),
 			m.RemovePerSec, r[opDelete], r[opHead], r[opList], otherThan(r, others, opDelete, opHead, opList),
 			m.CPUSeconds, m.PeakRSSMiB, m.Failed)
+	}
+	_ = tw.Flush()
+	printOthers(w, others)
+}
+
+// printW9 writes the W9 table of one condition.
+func printW9(w io.Writer, figs []appendFigure) {
+	fmt.Fprintln(w, "\nW9 append log: 4 KiB appends, open+write+close each")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "variant\tappends\tappends/s\tAppend/a\tHEAD/a\tother/a\trequests/a\tread back s\tCPU ms/a\tpeak RSS MiB\terrors\t")
+	others := map[string]bool{}
+	for _, f := range figs {
+		m := f.Median
+		var total float64
+		for _, v := range m.PerAppend {
+			total += v
+		}
+		cpuPer := 0.0
+		if m.Appends > 0 {
+			cpuPer = m.CPUSeconds * 1000 / float64(m.Appends)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%d\t\n",
+			f.Variant, m.Appends, m.AppendsPerSec, m.PerAppend[opAppend], m.PerAppend[opHead],
+			otherThan(m.PerAppend, others, opAppend, opHead), total, m.ReadSeconds, cpuPer, m.PeakRSSMiB, m.Failed)
 	}
 	_ = tw.Flush()
 	printOthers(w, others)

@@ -134,6 +134,31 @@ type smallFilesFigure struct {
 	Runs    []smallFilesSample `json:"runs"`
 }
 
+// appendSample is one W9 measurement: Appends open/append/close cycles on
+// a fresh mount, then the log read back and checked.
+type appendSample struct {
+	Appends       int                `json:"appends"` // done (fewer than asked when the time budget ran out)
+	Seconds       float64            `json:"seconds"`
+	AppendsPerSec float64            `json:"appendsPerSec"`
+	PerAppend     map[string]float64 `json:"requestsPerAppend"`
+	Requests      map[string]int64   `json:"requests"`
+	// ReadSeconds is the time to read the whole log back (and hash it).
+	ReadSeconds float64          `json:"readBackSeconds"`
+	LogBytes    int64            `json:"logBytes"`
+	CPUSeconds  float64          `json:"cpuSeconds"` // ossfuse's, over the appends
+	PeakRSSMiB  float64          `json:"peakRssMiB"`
+	Errors      map[string]int64 `json:"errors"`
+	Failed      int64            `json:"unexpectedErrors"`
+}
+
+// appendFigure is one W9 case: where the appends go.
+type appendFigure struct {
+	Variant string         `json:"variant"`
+	Options []string       `json:"mountOptions"`
+	Median  appendSample   `json:"median"`
+	Runs    []appendSample `json:"runs"`
+}
+
 // conditionResult is everything measured under one condition.
 type conditionResult struct {
 	Condition   condition          `json:"condition"`
@@ -142,6 +167,7 @@ type conditionResult struct {
 	W2          []writeFigure      `json:"w2,omitempty"`
 	W6          []smallFilesFigure `json:"w6,omitempty"`
 	W7          []listFigure       `json:"w7,omitempty"`
+	W9          []appendFigure     `json:"w9,omitempty"`
 }
 
 // report is the whole run, as written to the JSON file.
@@ -151,7 +177,7 @@ type report struct {
 	Host       map[string]string `json:"host"`
 	Runs       int               `json:"runsPerFigure"`
 	ObjectSize int64             `json:"w1ObjectBytes"` // also W2's
-	Budget     float64           `json:"w6BudgetSeconds"`
+	Budget     float64           `json:"w6w9BudgetSeconds"`
 	Notes      []string          `json:"notes"`
 	Conditions []conditionResult `json:"conditions"`
 	Error      string            `json:"error,omitempty"`
@@ -272,6 +298,26 @@ func medianSmallFiles(runs []smallFilesSample) smallFilesSample {
 		CPUSeconds:    m(func(s smallFilesSample) float64 { return s.CPUSeconds }),
 		PeakRSSMiB:    m(func(s smallFilesSample) float64 { return s.PeakRSSMiB }),
 		Failed:        int64(m(func(s smallFilesSample) float64 { return float64(s.Failed) })),
+	}
+}
+
+// medianAppend takes the median of each figure of runs separately.
+func medianAppend(runs []appendSample) appendSample {
+	m := func(f func(appendSample) float64) float64 { return medianOf(runs, f) }
+	perAppend := make([]map[string]float64, len(runs))
+	for i, r := range runs {
+		perAppend[i] = r.PerAppend
+	}
+	return appendSample{
+		Appends:       int(m(func(s appendSample) float64 { return float64(s.Appends) })),
+		Seconds:       m(func(s appendSample) float64 { return s.Seconds }),
+		AppendsPerSec: m(func(s appendSample) float64 { return s.AppendsPerSec }),
+		PerAppend:     medianCounts(perAppend),
+		ReadSeconds:   m(func(s appendSample) float64 { return s.ReadSeconds }),
+		LogBytes:      int64(m(func(s appendSample) float64 { return float64(s.LogBytes) })),
+		CPUSeconds:    m(func(s appendSample) float64 { return s.CPUSeconds }),
+		PeakRSSMiB:    m(func(s appendSample) float64 { return s.PeakRSSMiB }),
+		Failed:        int64(m(func(s appendSample) float64 { return float64(s.Failed) })),
 	}
 }
 

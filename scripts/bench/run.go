@@ -154,6 +154,11 @@ func runCondition(ctx context.Context, cfg config, cond condition, root string) 
 			return res, fmt.Errorf("W7: %w", err)
 		}
 	}
+	if cfg.workloads["w9"] {
+		if res.W9, err = runW9(ctx, s); err != nil {
+			return res, fmt.Errorf("W9: %w", err)
+		}
+	}
 	return res, nil
 }
 
