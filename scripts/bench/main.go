@@ -31,7 +31,7 @@
 // Usage (from the module root, after `make build`):
 //
 //	go run ./scripts/bench [-runs 3] [-size 1GiB] [-only w1,w2,w6,w7,w9] [-conditions L0,L2]
-//	                       [-w7-100k] [-w6-10k] [-w9-appends 10000] [-budget 20s]
+//	                       [-w7-100k] [-w6-10k] [-w9-appends 10000] [-budget 10s]
 //
 // The same figures go as JSON to bench/results/bench-<timestamp>.json.
 // Every subprocess is stopped and every mount unmounted at the end, also on
@@ -115,7 +115,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.with100k, "w7-100k", false, "W7 also lists a directory of 100k objects (slow to seed and list)")
 	fs.BoolVar(&cfg.w6With10k, "w6-10k", false, "W6 also creates and removes 10k files (slow at L2)")
 	fs.IntVar(&cfg.w9Appends, "w9-appends", 10000, "appends of 4 KiB in each W9 run")
-	fs.DurationVar(&cfg.budget, "budget", 20*time.Second, "time bound of each W6 create loop and W9 append loop; the loop stops early when it is spent")
+	fs.DurationVar(&cfg.budget, "budget", 10*time.Second, "time bound of each W6 create loop and W9 append loop; the loop stops early when it is spent (10s keeps make bench near 15 minutes)")
 	only := fs.String("only", strings.Join(allWorkloads, ","), "workloads to run: "+strings.Join(allWorkloads, ", "))
 	conds := fs.String("conditions", "L0,L2", "conditions to run: L0 (no latency), L1 (5ms), L2 (30ms)")
 	fs.DurationVar(&cfg.stepTimeout, "step-timeout", 5*time.Minute, "bound of each single command (fio, ls, a Direct read)")
