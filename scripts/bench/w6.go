@@ -56,7 +56,7 @@ func runW6(ctx context.Context, s *session) ([]smallFilesFigure, error) {
 				progress("%s W6 round %d/%d: %d files, workers: %d", s.cond.Name, round+1, s.cfg.runs, c.files, c.workers)
 				sample, err := measureSmallFiles(ctx, s, c, round, contents)
 				if err != nil {
-					return fmt.Errorf("%d files by %d workers: %w", c.files, c.workers, err)
+					return fmt.Errorf("%d files, workers: %d: %w", c.files, c.workers, err)
 				}
 				figs[i].Runs = append(figs[i].Runs, sample)
 			}
