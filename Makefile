@@ -66,8 +66,11 @@ demo: build
 demo-stop:
 	@scripts/demo.sh stop
 
-# BENCH.md's W1 and W7 at L0 and L2 (about 6 minutes on 2 cores); flags go in
-# BENCH_ARGS, e.g. make bench BENCH_ARGS='-runs 5 -size 4GiB -w7-100k'.
+# BENCH.md's W1, W2, W6, W7 and W9 at L0 and L2 (about 12 minutes on 2 shared
+# cores; W6's create and W9's append loops stop after -budget 10s each, which
+# at L2, and on a busy machine at L0, is before their 1k files or 10k appends).
+# Flags go in BENCH_ARGS, e.g.
+# make bench BENCH_ARGS='-runs 5 -size 4GiB -w7-100k -w6-10k -budget 60s -only w2,w9'.
 bench: build
 	$(GO) run ./scripts/bench $(BENCH_ARGS)
 

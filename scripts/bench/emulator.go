@@ -49,15 +49,24 @@ func startEmulator(binDir string, latency time.Duration) (*emulator, error) {
 // bench uses.
 type opStats struct {
 	Requests     map[string]int64 `json:"requests"`
+	BytesIn      int64            `json:"bytesIn"` // request bodies: what clients sent
+	BytesInByOp  map[string]int64 `json:"bytesInByOp"`
+	BytesOut     int64            `json:"bytesOut"`
 	BytesOutByOp map[string]int64 `json:"bytesOutByOp"`
 	Errors       map[string]int64 `json:"errors"`
 }
 
 // Operation names as the emulator counts them.
 const (
-	opGet  = "GetObject"
-	opHead = "HeadObject"
-	opList = "ListObjectsV2"
+	opGet      = "GetObject"
+	opHead     = "HeadObject"
+	opList     = "ListObjectsV2"
+	opPut      = "PutObject"
+	opAppend   = "AppendObject"
+	opDelete   = "DeleteObject"
+	opInitiate = "InitiateMultipartUpload"
+	opPart     = "UploadPart"
+	opComplete = "CompleteMultipartUpload"
 )
 
 // count returns the requests of op.
@@ -65,6 +74,19 @@ func (s opStats) count(op string) int64 { return s.Requests[op] }
 
 // lists counts listings of both API versions.
 func (s opStats) lists() int64 { return s.Requests[opList] + s.Requests["ListObjects"] }
+
+// perUnit is the count of every operation divided by n (requests per
+// file, per append); nil for n = 0.
+func (s opStats) perUnit(n int) map[string]float64 {
+	if n <= 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(s.Requests))
+	for op, v := range s.Requests {
+		out[op] = float64(v) / float64(n)
+	}
+	return out
+}
 
 // meanGetBytes is the mean body size of the GETs, 0 without GETs.
 func (s opStats) meanGetBytes() float64 {

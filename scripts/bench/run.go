@@ -50,7 +50,7 @@ func run(ctx context.Context, cfg config) error {
 	if root, err = filepath.EvalSymlinks(root); err != nil {
 		return err
 	}
-	rep := &report{Started: time.Now(), Host: hostInfo(), Runs: cfg.runs, ObjectSize: cfg.objectSize, Notes: notes(cfg)}
+	rep := &report{Started: time.Now(), Host: hostInfo(), Runs: cfg.runs, ObjectSize: cfg.objectSize, Budget: cfg.budget.Seconds(), Notes: notes(cfg)}
 	runErr := func() error {
 		for _, cond := range cfg.conditions {
 			res, err := runCondition(ctx, cfg, cond, root)
@@ -139,9 +139,24 @@ func runCondition(ctx context.Context, cfg config, cond condition, root string) 
 			return res, fmt.Errorf("W1: %w", err)
 		}
 	}
+	if cfg.workloads["w2"] {
+		if res.W2, err = runW2(ctx, s); err != nil {
+			return res, fmt.Errorf("W2: %w", err)
+		}
+	}
+	if cfg.workloads["w6"] {
+		if res.W6, err = runW6(ctx, s); err != nil {
+			return res, fmt.Errorf("W6: %w", err)
+		}
+	}
 	if cfg.workloads["w7"] {
 		if res.W7, err = runW7(ctx, s); err != nil {
 			return res, fmt.Errorf("W7: %w", err)
+		}
+	}
+	if cfg.workloads["w9"] {
+		if res.W9, err = runW9(ctx, s); err != nil {
+			return res, fmt.Errorf("W9: %w", err)
 		}
 	}
 	return res, nil
@@ -167,7 +182,7 @@ func checkMachine(cfg config) error {
 		missing = append(missing, "/dev/fuse")
 	}
 	tools := []string{"umount", "fusermount3", "ls", "find", "du"}
-	if cfg.workloads["w1"] {
+	if cfg.workloads["w1"] || cfg.workloads["w2"] {
 		tools = append(tools, "fio")
 	}
 	for _, t := range tools {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,13 +77,8 @@ func seedListDirs(ctx context.Context, c ossio.Client, dirs []listDir) error {
 	for _, d := range dirs {
 		markers = append(markers, d.path()+"/")
 	}
-	for _, k := range markers {
-		if _, err := c.PutObject(ctx, ossio.PutRequest{
-			Key: k, Body: bytes.NewReader(nil), Size: 0, ContentType: markerType,
-			Meta: map[string]string{"mode": dirMode, "uid": "0", "gid": "0", "mtime": "1700000000"},
-		}); err != nil {
-			return fmt.Errorf("seed marker %s: %w", k, err)
-		}
+	if err := putMarkers(ctx, c, markers...); err != nil {
+		return err
 	}
 	for _, d := range dirs {
 		p := harness.Pattern{Seed: uint64(1000 + d.Count)}
@@ -96,6 +92,22 @@ func seedListDirs(ctx context.Context, c ossio.Client, dirs []listDir) error {
 		})
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", d.path(), err)
+		}
+	}
+	return nil
+}
+
+// putMarkers writes empty directory markers (keys ending in "/").
+func putMarkers(ctx context.Context, c ossio.Client, keys ...string) error {
+	for _, k := range keys {
+		if !strings.HasSuffix(k, "/") {
+			return fmt.Errorf("marker %q does not end in /", k)
+		}
+		if _, err := c.PutObject(ctx, ossio.PutRequest{
+			Key: k, Body: bytes.NewReader(nil), Size: 0, ContentType: markerType,
+			Meta: map[string]string{"mode": dirMode, "uid": "0", "gid": "0", "mtime": "1700000000"},
+		}); err != nil {
+			return fmt.Errorf("seed marker %s: %w", k, err)
 		}
 	}
 	return nil
