@@ -46,12 +46,47 @@ func (n *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		return nil, toErrno(n.fs.log, "lookup", name, err)
 	}
 	dir := n.path()
+	if ch, e, ok := n.stagedChild(name); ok {
+		// A file being written is what the mount says it is, in OSS yet
+		// or not (a new file whose upload failed is only here).
+		e.fill(&out.Attr)
+		return ch, 0
+	}
 	e, err := n.fs.stat(ctx, dir, name)
 	if err != nil {
 		return nil, toErrno(n.fs.log, "lookup", childPath(dir, name), err)
 	}
 	e.fill(&out.Attr)
 	return n.fs.child(ctx, n.EmbeddedInode(), name, e), 0
+}
+
+// stagedChild returns the child name when it is a file with a stage (being
+// written, or holding changes not uploaded), and its entry.
+func (n *dirNode) stagedChild(name string) (*fusefs.Inode, entry, bool) {
+	ch := n.GetChild(name)
+	if ch == nil {
+		return nil, entry{}, false
+	}
+	fn, ok := ch.Operations().(*fileNode)
+	if !ok {
+		return nil, entry{}, false
+	}
+	e, ok := fn.stagedEntry()
+	return ch, e, ok
+}
+
+// withStagedChildren returns l with the files of this directory that have
+// a stage: a listing of OSS lacks those never uploaded, and shows older
+// versions of the others.
+func (n *dirNode) withStagedChildren(l *dirListing) *dirListing {
+	for name, ch := range n.Children() {
+		if fn, ok := ch.Operations().(*fileNode); ok {
+			if e, ok := fn.stagedEntry(); ok {
+				l = l.withChild(name, e)
+			}
+		}
+	}
+	return l
 }
 
 // Getattr never asks OSS: a directory's attributes change rarely, and one
@@ -114,7 +149,7 @@ func (h *dirHandle) load(ctx context.Context) (*dirListing, syscall.Errno) {
 		if err != nil {
 			return nil, toErrno(h.node.fs.log, "readdir", dir, err)
 		}
-		h.listing = l
+		h.listing = h.node.withStagedChildren(l)
 	}
 	return h.listing, 0
 }

@@ -75,6 +75,17 @@ func (n *fileNode) revalidateFile(ctx context.Context) (entry, error) {
 	return e, err
 }
 
+// stagedEntry returns the entry of the file while it has a stage (and a
+// name).
+func (n *fileNode) stagedEntry() (entry, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stage == nil || n.unlinked {
+		return entry{}, false
+	}
+	return n.stagedEntryLocked(), true
+}
+
 // stagedEntryLocked is the entry of a file being written.
 func (n *fileNode) stagedEntryLocked() entry {
 	e := n.last

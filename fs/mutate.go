@@ -36,17 +36,23 @@ func (f *FS) stored(p string, e entry) {
 	}
 }
 
-// removed records that path and everything under it are gone.
+// removed records that the file or symlink at path is gone.
 func (f *FS) removed(p, key string) {
-	f.stats.Invalidate(p)
-	f.stats.InvalidatePrefix(p + "/")
-	f.lists.Invalidate(p)
 	_, name := path.Split(p)
 	f.lists.Amend(parentOf(p), func(l *dirListing) *dirListing { return l.withoutChild(name) })
 	f.stats.PutNegative(p)
 	if key != "" {
 		f.blocks.InvalidateObject(key)
 	}
+}
+
+// removedDir records that the directory at path and everything under it
+// are gone. Forgetting what was cached under it scans the stat cache: a
+// cost for directories, which a file's removal must not pay.
+func (f *FS) removedDir(p string) {
+	f.stats.InvalidatePrefix(p + "/")
+	f.lists.Invalidate(p)
+	f.removed(p, "")
 }
 
 // changedTree forgets what was known of path and everything under it.

@@ -157,7 +157,7 @@ func (n *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 			return toErrno(n.fs.log, "rmdir", p, err)
 		}
 	}
-	n.fs.removed(p, "")
+	n.fs.removedDir(p)
 	return 0
 }
 

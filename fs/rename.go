@@ -156,7 +156,7 @@ func (f *FS) renameDir(ctx context.Context, from, to string, targetExists bool) 
 	if err := f.client.DeleteObjects(ctx, keys); err != nil {
 		return err
 	}
-	f.removed(from, "")
+	f.removedDir(from)
 	f.changedTree(to)
 	for _, k := range keys {
 		f.blocks.InvalidateObject(k)

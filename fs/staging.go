@@ -46,6 +46,8 @@ type staging struct {
 	// file; written those changed by writes. Bytes at or past baseValid are
 	// always in file (a hole there reads as zeros).
 	fetched, written spanSet
+	// fetching are the blocks being fetched, closed when done.
+	fetching map[int64]chan struct{}
 
 	size int64
 	attr meta.Attr
@@ -184,41 +186,64 @@ func (s *staging) discard() {
 const fetchBlock = 4 << 20
 
 // fill makes sure bytes [start, end) of the content are in the stage
-// file, fetching the missing base bytes with ranged GETs conditional on
-// the base's ETag (a base changed by someone else fails with errStale).
-// It takes the node's mutex only between requests.
+// file, fetching the missing base bytes block by block with ranged GETs
+// conditional on the base's ETag (a base changed by someone else fails
+// with errStale). A block is fetched once however many readers want it at
+// the same time (the kernel's readahead sends several): the others wait
+// for it. The node's mutex is held only between requests.
 func (f *FS) fill(ctx context.Context, s *staging, start, end int64) error {
 	for attempt := 0; ; attempt++ {
 		s.mu.Lock()
 		present := s.fetched.union(&s.written)
 		gaps := present.gaps(start, min(end, s.baseValid))
-		base, limit := s.base, s.baseValid
-		s.mu.Unlock()
 		if len(gaps) == 0 {
+			s.mu.Unlock()
 			return nil
 		}
-		if attempt > 64 {
-			return fmt.Errorf("fill %q: the stage keeps changing under the fetch", base.key)
+		if attempt > 256 {
+			s.mu.Unlock()
+			return fmt.Errorf("fill %q: the stage keeps changing under the fetch", s.base.key)
 		}
-		from := gaps[0].start
-		to := min(max(gaps[0].end, from-from%fetchBlock+fetchBlock), limit)
+		block := gaps[0].start / fetchBlock
+		if wait, ok := s.fetching[block]; ok {
+			s.mu.Unlock()
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			continue
+		}
+		done := make(chan struct{})
+		if s.fetching == nil {
+			s.fetching = map[int64]chan struct{}{}
+		}
+		s.fetching[block] = done
+		base := s.base
+		from := block * fetchBlock
+		to := min(from+fetchBlock, s.baseValid)
+		s.mu.Unlock()
+
 		buf, err := f.fetchRange(ctx, base, from, to-from)
-		if err != nil {
-			return err
-		}
+
 		s.mu.Lock()
-		if s.base.key == base.key && s.base.etag == base.etag {
+		if err == nil && s.base.key == base.key && s.base.etag == base.etag {
 			// Only bytes still missing: a write may have landed meanwhile.
 			present = s.fetched.union(&s.written)
 			for _, g := range present.gaps(from, min(to, s.baseValid)) {
-				if _, err := s.file.WriteAt(buf[g.start-from:g.end-from], g.start); err != nil {
-					s.mu.Unlock()
-					return err
+				if _, werr := s.file.WriteAt(buf[g.start-from:g.end-from], g.start); werr != nil {
+					err = werr
+					break
 				}
 				s.fetched.add(g.start, g.end)
 			}
 		}
+		delete(s.fetching, block)
+		close(done)
 		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
 }
 

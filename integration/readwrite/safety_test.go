@@ -175,3 +175,33 @@ func TestKillDuringLargeWrite(t *testing.T) {
 }
 
 func equalBytes(a, b []byte) bool { return string(a) == string(b) }
+
+// TestUnuploadedFileStaysVisible keeps a new file's upload failing while
+// the mount's caches expire at once (attr_ttl=1ms): the file is in OSS
+// nowhere, yet lookups, ls and cat still find it and its data, from the
+// mount's own stage.
+func TestUnuploadedFileStaysVisible(t *testing.T) {
+	e := newEnv(t, harness.WithOptions("attr_ttl=1ms", "entry_ttl=1ms", "negative_ttl=1ms"))
+	e.faults(`{"failRate":1,"failCodes":["503"],"failOps":["PutObject"]}`)
+	if err := bounded(t, "write g", func() error { return os.WriteFile(e.path("g"), []byte("only here\n"), 0o644) }); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("close while every upload fails: %v, want EIO", err)
+	}
+	if e.exists("g") {
+		t.Fatal("g exists in the bucket although every upload failed")
+	}
+	if got := run(t, e.m.Dir, "ls; cat g; stat -c %s g"); got != "g\nonly here\n10\n" {
+		t.Errorf("ls; cat g; stat g = %q; the file must stay visible with its data", got)
+	}
+	e.emu.SetFaults(t, `{}`)
+	must(t, "open g and fsync", func() error {
+		g, err := os.OpenFile(e.path("g"), os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		return g.Sync()
+	})
+	if got := e.body("g"); string(got) != "only here\n" {
+		t.Errorf("g in the bucket after the server recovered = %q", got)
+	}
+}

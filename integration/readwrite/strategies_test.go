@@ -3,6 +3,7 @@ package readwrite
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -273,5 +274,37 @@ func TestAppendableChmodAndRename(t *testing.T) {
 	}
 	if got := run(t, e.m.Dir, "stat -c %a a.log; cat c.log"); got != "600\nb.log line\n" {
 		t.Errorf("through the mount: %q", got)
+	}
+}
+
+// TestReadThroughReadWriteDescriptor reads a 32 MiB object through an
+// O_RDWR descriptor (whose reads come from the file's stage): every byte
+// is fetched once, however many reads the kernel's readahead sends at a
+// time, and nothing is written back.
+func TestReadThroughReadWriteDescriptor(t *testing.T) {
+	e := newEnv(t)
+	const size = 32 << 20
+	p := harness.Pattern{Seed: 32}
+	if _, err := e.c.PutObject(e.ctx(), ossio.PutRequest{Key: e.key("obj"), Body: p.Reader(size), Size: size}); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	s := e.measure(func() {
+		must(t, "read obj through O_RDWR", func() error {
+			f, err := os.OpenFile(e.path("obj"), os.O_RDWR, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			got, err = io.ReadAll(f)
+			return err
+		})
+	})
+	if !bytes.Equal(got, p.Bytes(0, size)) {
+		t.Fatalf("read through O_RDWR: %s", describeDiff(got, p.Bytes(0, size)))
+	}
+	wantWrites(t, "reading through O_RDWR", s, nil)
+	if fetched := s.BytesOutByOp["GetObject"]; fetched != size {
+		t.Errorf("reading 32 MiB through O_RDWR fetched %d bytes in %d GETs; want each byte once", fetched, s.Requests["GetObject"])
 	}
 }
