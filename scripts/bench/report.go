@@ -39,7 +39,7 @@ func notes(cfg config) []string {
 		n = append(n, "W7: cold = first run on a fresh mount, warm = the same command again at once on that mount (default attr_ttl 5s); LIST counts ListObjects(V2), HEAD counts HeadObject; CPU and RSS of ossfuse over cold+warm")
 	}
 	if cfg.workloads["w9"] {
-		n = append(n, fmt.Sprintf("W9: %d appends of 4 KiB, each open(O_APPEND)+write+close as `>>` does, stopping after %v; requests per append by operation; HEAD = the open's revalidation (ossfuse drops a file's cached attributes after an AppendObject, whose answer carries no ETag); the log is read back and its SHA-256 checked", cfg.w9Appends, cfg.budget))
+		n = append(n, fmt.Sprintf("W9: %d appends of 4 KiB, each open(O_APPEND)+write+close as `>>` does, stopping after %v; requests per append by operation; HEAD = an open's revalidation once the cached attributes expire (attr_ttl); the log is read back and its SHA-256 checked", cfg.w9Appends, cfg.budget))
 	}
 	return append(n, "errors = failed requests other than NoSuchKey (a 404 HEAD is how a lookup learns a name is a directory or missing)")
 }
