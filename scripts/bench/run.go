@@ -220,3 +220,31 @@ func tail(s string, n int) string {
 	}
 	return s
 }
+
+// measuredMount mounts afresh for one measurement: the page cache dropped
+// and the emulator's counters zeroed after the mount's own requests. It
+// returns the mount, ossfuse's CPU time so far, and the unmount to defer.
+func (s *session) measuredMount(ctx context.Context, options ...string) (*mount, time.Duration, func(), error) {
+	m, err := s.mounter.mount(ctx, options...)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	unmount := func() {
+		if uerr := m.unmount(); uerr != nil {
+			s.warnOnce("unclean unmount: %v", uerr)
+		}
+	}
+	if err := dropPageCache(); err != nil {
+		s.warnOnce("cannot drop the page cache: %v", err)
+	}
+	if err := s.emu.resetStats(ctx); err != nil {
+		unmount()
+		return nil, 0, nil, err
+	}
+	cpu0, err := cpuTime(m.pid())
+	if err != nil {
+		unmount()
+		return nil, 0, nil, err
+	}
+	return m, cpu0, unmount, nil
+}

@@ -87,25 +87,11 @@ func measureVariant(ctx context.Context, s *session, v readVariant) (readSample,
 // measureFio reads the W1 object with fio on a fresh mount with a dropped
 // page cache, and takes ossfuse's CPU time over the read and its peak RSS.
 func measureFio(ctx context.Context, s *session, block int64, jobs int) (sample readSample, err error) {
-	m, err := s.mounter.mount(ctx)
+	m, cpu0, unmount, err := s.measuredMount(ctx)
 	if err != nil {
 		return sample, err
 	}
-	defer func() {
-		if uerr := m.unmount(); uerr != nil {
-			s.warnOnce("unclean unmount: %v", uerr)
-		}
-	}()
-	if err := dropPageCache(); err != nil {
-		s.warnOnce("cannot drop the page cache: %v", err)
-	}
-	if err := s.emu.resetStats(ctx); err != nil {
-		return sample, err
-	}
-	cpu0, err := cpuTime(m.pid())
-	if err != nil {
-		return sample, err
-	}
+	defer unmount()
 	job := fioJob{File: filepath.Join(m.dir, bigObjectKey), Size: s.cfg.objectSize, Block: block, Jobs: jobs}
 	res, err := job.run(ctx, s.cfg.stepTimeout)
 	if err != nil {

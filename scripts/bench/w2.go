@@ -102,25 +102,11 @@ func measureWriteFio(ctx context.Context, s *session, jobs int, verify bool) (sa
 		keys = append(keys, job.fileName(i))
 	}
 	defer func() { err = errors.Join(err, deleteObjects(s, keys)) }()
-	m, err := s.mounter.mount(ctx)
+	m, cpu0, unmount, err := s.measuredMount(ctx)
 	if err != nil {
 		return sample, err
 	}
-	defer func() {
-		if uerr := m.unmount(); uerr != nil {
-			s.warnOnce("unclean unmount: %v", uerr)
-		}
-	}()
-	if err := dropPageCache(); err != nil {
-		s.warnOnce("cannot drop the page cache: %v", err)
-	}
-	if err := s.emu.resetStats(ctx); err != nil {
-		return sample, err
-	}
-	cpu0, err := cpuTime(m.pid())
-	if err != nil {
-		return sample, err
-	}
+	defer unmount()
 	job.Dir = m.dir
 	res, err := job.run(ctx, s.cfg.stepTimeout)
 	if err != nil {
