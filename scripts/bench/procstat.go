@@ -72,3 +72,13 @@ func peakRSS(pid int) (int64, error) {
 func dropPageCache() error {
 	return os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0)
 }
+
+// usage returns the CPU time ossfuse has used so far and its peak RSS in
+// bytes, the figures every workload reports after its measurement.
+func (m *mount) usage() (cpu time.Duration, rss int64, err error) {
+	if cpu, err = cpuTime(m.pid()); err != nil {
+		return 0, 0, err
+	}
+	rss, err = peakRSS(m.pid())
+	return cpu, rss, err
+}

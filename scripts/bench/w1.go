@@ -100,11 +100,7 @@ func measureFio(ctx context.Context, s *session, block int64, jobs int) (sample 
 	if res.Bytes != s.cfg.objectSize {
 		return sample, fmt.Errorf("fio read %d bytes, want %d", res.Bytes, s.cfg.objectSize)
 	}
-	cpu1, err := cpuTime(m.pid())
-	if err != nil {
-		return sample, err
-	}
-	rss, err := peakRSS(m.pid())
+	cpu1, rss, err := m.usage()
 	if err != nil {
 		return sample, err
 	}

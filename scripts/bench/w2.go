@@ -115,11 +115,7 @@ func measureWriteFio(ctx context.Context, s *session, jobs int, verify bool) (sa
 	if res.Bytes != s.cfg.objectSize {
 		return sample, fmt.Errorf("fio wrote %d bytes, want %d", res.Bytes, s.cfg.objectSize)
 	}
-	cpu1, err := cpuTime(m.pid())
-	if err != nil {
-		return sample, err
-	}
-	rss, err := peakRSS(m.pid())
+	cpu1, rss, err := m.usage()
 	if err != nil {
 		return sample, err
 	}

@@ -155,11 +155,7 @@ func measureSmallFiles(ctx context.Context, s *session, c smallFilesCase, round 
 		return sample, err
 	}
 
-	cpu1, err := cpuTime(m.pid())
-	if err != nil {
-		return sample, err
-	}
-	rss, err := peakRSS(m.pid())
+	cpu1, rss, err := m.usage()
 	if err != nil {
 		return sample, err
 	}

@@ -110,11 +110,7 @@ func measureListing(ctx context.Context, s *session, options []string, dir listD
 			return sample, err
 		}
 	}
-	cpu1, err := cpuTime(m.pid())
-	if err != nil {
-		return sample, err
-	}
-	rss, err := peakRSS(m.pid())
+	cpu1, rss, err := m.usage()
 	if err != nil {
 		return sample, err
 	}

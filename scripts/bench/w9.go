@@ -131,11 +131,7 @@ func measureAppends(ctx context.Context, s *session, v appendVariant, round int,
 	if err != nil {
 		return sample, err
 	}
-	cpu1, err := cpuTime(m.pid())
-	if err != nil {
-		return sample, err
-	}
-	rss, err := peakRSS(m.pid())
+	cpu1, rss, err := m.usage()
 	if err != nil {
 		return sample, err
 	}
