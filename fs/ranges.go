@@ -68,12 +68,6 @@ func (s *spanSet) gaps(start, end int64) []span {
 // covers reports whether every byte of [start, end) is in the set.
 func (s *spanSet) covers(start, end int64) bool { return len(s.gaps(start, end)) == 0 }
 
-// intersects reports whether any byte of [start, end) is in the set.
-func (s *spanSet) intersects(start, end int64) bool {
-	g := s.gaps(start, end)
-	return !(len(g) == 1 && g[0] == span{start, end}) && start < end
-}
-
 // union returns the bytes in s or in o.
 func (s *spanSet) union(o *spanSet) spanSet {
 	out := spanSet{spans: slices.Clone(s.spans)}
