@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ossfuse/ossfuse/ossio"
 )
@@ -20,18 +21,25 @@ var (
 	// ErrKeyTooLong: an object key over ossio.MaxKeyLength bytes
 	// (ENAMETOOLONG).
 	ErrKeyTooLong = errors.New("object key too long")
+	// ErrNotUTF8: a name that is not valid UTF-8, which no OSS key can
+	// hold (EILSEQ).
+	ErrNotUTF8 = errors.New("file name is not valid UTF-8")
 )
 
 // CheckName checks one path component that is about to become part of a
 // key (create, mkdir, symlink, rename). Linux passes any bytes but NUL and
-// '/', and OSS stores any UTF-8 key, so nothing else is refused: names with
-// spaces, unicode or control characters are fine.
+// '/', and OSS stores any UTF-8 key, so only bytes that are not UTF-8 are
+// refused besides: names with spaces, unicode or control characters are
+// fine.
 func CheckName(name string) error {
 	if reason, tooLong := nameProblem(name); reason != "" {
 		if tooLong {
 			return ErrNameTooLong
 		}
 		return ErrInvalidName
+	}
+	if !utf8.ValidString(name) {
+		return ErrNotUTF8
 	}
 	return nil
 }

@@ -86,7 +86,7 @@ func TestCheckName(t *testing.T) {
 		{"...", nil},
 		{".hidden", nil},
 		{"tab\tand\nnewline", nil},
-		{"\xff\xfe not utf-8", nil},
+		{"\xff\xfe not utf-8", ErrNotUTF8},
 		{strings.Repeat("x", 255), nil},
 		{strings.Repeat("x", 256), ErrNameTooLong},
 		{strings.Repeat("é", 127) + "x", nil},      // 255 bytes
