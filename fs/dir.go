@@ -46,9 +46,7 @@ func (n *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		return nil, toErrno(n.fs.log, "lookup", name, err)
 	}
 	dir := n.path()
-	if ch, e, ok := n.stagedChild(name); ok {
-		// A file being written is what the mount says it is, in OSS yet
-		// or not (a new file whose upload failed is only here).
+	if ch, e, ok := n.stagedChild(ctx, name); ok {
 		e.fill(&out.Attr)
 		return ch, 0
 	}
@@ -60,30 +58,29 @@ func (n *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	return n.fs.child(ctx, n.EmbeddedInode(), name, e), 0
 }
 
-// stagedChild returns the child name when it is a file with a stage (being
-// written, or holding changes not uploaded), and its entry.
-func (n *dirNode) stagedChild(name string) (*fusefs.Inode, entry, bool) {
-	ch := n.GetChild(name)
-	if ch == nil {
+// stagedChild returns the inode of name when it is a file with a writer
+// (being written, or holding changes not uploaded), and its entry: what
+// the mount says it is, in OSS yet or not, whether or not the kernel
+// still has an inode for it.
+func (n *dirNode) stagedChild(ctx context.Context, name string) (*fusefs.Inode, entry, bool) {
+	w := n.fs.writers.get(childPath(n.path(), name))
+	if w == nil {
 		return nil, entry{}, false
 	}
-	fn, ok := ch.Operations().(*fileNode)
+	e, ok := w.entry()
 	if !ok {
 		return nil, entry{}, false
 	}
-	e, ok := fn.stagedEntry()
-	return ch, e, ok
+	return n.fs.child(ctx, n.EmbeddedInode(), name, e), e, true
 }
 
 // withStagedChildren returns l with the files of this directory that have
-// a stage: a listing of OSS lacks those never uploaded, and shows older
+// a writer: a listing of OSS lacks those never uploaded, and shows older
 // versions of the others.
 func (n *dirNode) withStagedChildren(l *dirListing) *dirListing {
-	for name, ch := range n.Children() {
-		if fn, ok := ch.Operations().(*fileNode); ok {
-			if e, ok := fn.stagedEntry(); ok {
-				l = l.withChild(name, e)
-			}
+	for name, w := range n.fs.writers.childrenOf(n.path()) {
+		if e, ok := w.entry(); ok {
+			l = l.withChild(name, e)
 		}
 	}
 	return l

@@ -23,11 +23,15 @@ var errnoTable = []struct {
 	{meta.ErrNameTooLong, syscall.ENAMETOOLONG},
 	{meta.ErrKeyTooLong, syscall.ENAMETOOLONG},
 	{meta.ErrInvalidName, syscall.EINVAL},
+	{meta.ErrNotUTF8, syscall.EILSEQ},
 	{ossio.ErrInvalidName, syscall.ENAMETOOLONG},
 	{ossio.ErrAccessDenied, syscall.EACCES},
 	{ossio.ErrTooLarge, syscall.EFBIG},
 	{ossio.ErrUnsupported, syscall.ENOTSUP},
 	{ossio.ErrAlreadyExists, syscall.EEXIST},
+	{syscall.ENOSPC, syscall.ENOSPC}, // a full cache_dir
+	{syscall.EDQUOT, syscall.EDQUOT},
+	{syscall.EBADF, syscall.EBADF},
 	{context.Canceled, syscall.EINTR},
 	{context.DeadlineExceeded, syscall.ETIMEDOUT},
 }

@@ -3,36 +3,27 @@ package fs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"path"
 	"sync"
 	"syscall"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
-
-	"github.com/ossfuse/ossfuse/ossio"
 )
 
-// fileNode is a regular file backed by one object.
-//
-// Lock order: upload before mu. upload is held for the whole of an upload
-// (network I/O); mu only for short critical sections.
+// fileNode is a regular file backed by one object. What is being written
+// to it lives in its writer, found in the filesystem's registry by path
+// (FS.writers), not in the node: the kernel may forget a node whose file
+// still has content to upload.
 type fileNode struct {
 	fusefs.Inode
 	noXattrs
 	fs *FS
 
-	upload sync.Mutex // serializes the uploads of this file
-
 	mu         sync.Mutex
-	last       entry    // GUARDED_BY(mu): the entry last served
-	cachedETag string   // GUARDED_BY(mu): the version whose pages the kernel may hold
-	stage      *staging // GUARDED_BY(mu): the new content while the file is written
-	writers    int      // GUARDED_BY(mu): open handles that may write
-	staged     int      // GUARDED_BY(mu): open handles reading or writing the stage
-	unlinked   bool     // GUARDED_BY(mu): its name is gone: flushes upload nothing
+	last       entry  // GUARDED_BY(mu): the entry last served
+	cachedETag string // GUARDED_BY(mu): the version whose pages the kernel may hold
+	unlinked   bool   // GUARDED_BY(mu): its name is gone (fstat reports no links)
 }
 
 var (
@@ -47,75 +38,45 @@ func (n *fileNode) setEntry(e entry) {
 	n.mu.Unlock()
 }
 
-// key is the object key of the file's current path (go-fuse moves the
-// inode on rename, so the key follows).
-func (n *fileNode) key() string { return n.fs.opts.Mapper.Key(n.Path(nil)) }
+// writer returns the writer of the file at the node's path, if any.
+func (n *fileNode) writer() *writer { return n.fs.writers.get(n.Path(nil)) }
 
 // revalidate returns the file's current entry: the cached one while fresh,
 // else one HEAD.
 func revalidate(ctx context.Context, f *FS, in *fusefs.Inode) (entry, error) {
 	p := in.Path(nil)
-	dir, name := path.Split(p)
-	if dir != "" {
-		dir = dir[:len(dir)-1]
-	}
-	return f.stat(ctx, dir, name)
-}
-
-// revalidateFile is revalidate for an open: when the name now holds
-// something else than a regular file (a rename put a symlink or a
-// directory there since the kernel looked it up), the open must not serve
-// that object as this file's content. ESTALE makes the kernel walk the
-// path again, and find what is there now.
-func (n *fileNode) revalidateFile(ctx context.Context) (entry, error) {
-	e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
-	if err == nil && e.kind != kindFile {
-		return entry{}, fmt.Errorf("open %q: now a %v: %w", n.Path(nil), e.kind, errStale)
-	}
-	return e, err
-}
-
-// stagedEntry returns the entry of the file while it has a stage (and a
-// name).
-func (n *fileNode) stagedEntry() (entry, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.stage == nil || n.unlinked {
-		return entry{}, false
-	}
-	return n.stagedEntryLocked(), true
-}
-
-// stagedEntryLocked is the entry of a file being written.
-func (n *fileNode) stagedEntryLocked() entry {
-	e := n.last
-	e.kind, e.key = kindFile, n.key()
-	e.attr = n.stage.attr
-	e.attr.Size = n.stage.size
-	return e
+	return f.stat(ctx, parentOf(p), baseName(p))
 }
 
 func (n *fileNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	ctx = uninterruptible(ctx)
+	h, _ := fh.(*fileHandle)
 	n.mu.Lock()
-	switch {
-	case n.unlinked:
-		// fstat of a descriptor whose name is gone: what it holds, no links.
-		e := n.last
-		if n.stage != nil {
-			e = n.stagedEntryLocked()
+	unlinked, last := n.unlinked, n.last
+	n.mu.Unlock()
+	var w *writer
+	if h != nil {
+		w = h.w
+	}
+	if w == nil && !unlinked {
+		w = n.writer()
+	}
+	if w != nil {
+		if e, ok := w.entry(); ok {
+			e.fill(&out.Attr)
+			return 0
 		}
-		n.mu.Unlock()
-		e.fill(&out.Attr)
+		if e, ok := w.lastEntry(); ok && unlinked {
+			last = e
+		}
+	}
+	if unlinked {
+		// fstat of a descriptor whose name is gone: what it holds, no links.
+		last.fill(&out.Attr)
 		out.Nlink = 0
 		return 0
-	case n.stage != nil:
-		n.stagedEntryLocked().fill(&out.Attr)
-		n.mu.Unlock()
-		return 0
 	}
-	n.mu.Unlock()
-	if h, ok := fh.(*fileHandle); ok && h.r != nil {
+	if h != nil && h.r != nil {
 		h.e.fill(&out.Attr) // an open reader reports the version it reads
 		return 0
 	}
@@ -130,158 +91,61 @@ func (n *fileNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.
 
 // Open revalidates the file (close-to-open consistency) and keeps the
 // kernel's page cache only when the object is the version it caches. An
-// open for writing stages the file's content locally (see staging).
+// open for writing stages the file (see staging); no lock is held while
+// OSS is asked.
 func (n *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
 	ctx = uninterruptible(ctx)
 	write := flags&syscall.O_ACCMODE != syscall.O_RDONLY
-	if n.fs.opts.ReadOnly && (write || flags&syscall.O_TRUNC != 0) {
+	truncate := flags&syscall.O_TRUNC != 0
+	if n.fs.opts.ReadOnly && (write || truncate) {
 		return nil, 0, syscall.EROFS
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if write || n.stage != nil {
-		// A write-only open stages nothing until the first write or
-		// truncate: `touch` and metadata changes through a descriptor then
-		// cost a self-copy, not a download and an upload. A read-write
-		// open stages at once, so that its reads see its writes.
-		truncate := flags&syscall.O_TRUNC != 0
-		if truncate || n.stage != nil || flags&syscall.O_ACCMODE == syscall.O_RDWR {
-			if errno := n.stageLocked(ctx, truncate); errno != 0 {
-				return nil, 0, errno
-			}
+	p := n.Path(nil)
+	if write || n.fs.writers.get(p) != nil {
+		// A stage downloads nothing: `touch` and metadata changes through
+		// a descriptor cost a self-copy at close, not a download and an
+		// upload. (The kernel's truncation of an O_TRUNC open comes as a
+		// setattr without the handle: it finds the writer by path.)
+		w, err := n.fs.attachWriter(ctx, p, truncate, write)
+		if err != nil {
+			return nil, 0, toErrno(n.fs.log, "open", p, err)
 		}
-		if write {
-			n.writers++
-		}
-		n.staged++
-		return &fileHandle{node: n, write: write}, 0, 0
+		return &fileHandle{node: n, write: write, w: w}, 0, 0
 	}
-	e, err := n.revalidateFile(ctx)
+	e, err := n.fs.fileAt(ctx, p)
 	if err != nil {
-		return nil, 0, toErrno(n.fs.log, "open", n.Path(nil), err)
+		return nil, 0, toErrno(n.fs.log, "open", p, err)
 	}
+	n.mu.Lock()
 	n.last = e
 	var fuseFlags uint32
 	if n.cachedETag == e.etag {
 		fuseFlags = fuse.FOPEN_KEEP_CACHE
 	}
 	n.cachedETag = e.etag
+	n.mu.Unlock()
 	r := newObjectReader(n.fs.client, n.fs.blocks, n.fs.budget, &n.fs.streams, n.fs.opts.Reader, e.key, e.etag, e.attr.Size)
 	return &fileHandle{node: n, e: e, r: r}, fuseFlags, 0
 }
 
-// stageLocked makes sure the file has a stage, truncated if asked.
-func (n *fileNode) stageLocked(ctx context.Context, truncate bool) syscall.Errno {
-	if n.stage != nil {
-		if truncate {
-			if err := n.stage.truncateLocked(0); err != nil {
-				return toErrno(n.fs.log, "truncate", n.Path(nil), err)
-			}
-			n.fs.dropStreamLocked(n.stage)
-			n.fs.markDirty(n)
-		}
-		return 0
-	}
-	e, err := n.revalidateFile(ctx)
-	if err != nil {
-		return toErrno(n.fs.log, "open", n.Path(nil), err)
-	}
-	s, err := n.fs.newStaging(e, truncate, &n.mu)
-	if err != nil {
-		return toErrno(n.fs.log, "open", n.Path(nil), err)
-	}
-	n.last, n.stage = e, s
-	if s.dirty() {
-		n.fs.markDirty(n)
-	}
-	return 0
-}
-
-// flush uploads the stage if it holds changes; the upload's error is what
-// close and fsync return, and the changes stay staged for a retry. Writes
-// to the file wait while the upload reads the stage.
-func (n *fileNode) flush(ctx context.Context) error {
-	n.upload.Lock()
-	defer n.upload.Unlock()
-	n.mu.Lock()
-	s := n.stage
-	if s == nil || !s.dirty() || n.unlinked {
+// uploaded records that the kernel's pages of the file are those of the
+// version the writer just uploaded.
+func (n *fileNode) uploaded(w *writer) {
+	if e, ok := w.entry(); ok && e.etag != "" {
+		n.mu.Lock()
+		n.last, n.cachedETag = e, e.etag
 		n.mu.Unlock()
-		n.fs.markClean(n)
-		return nil
-	}
-	if s.appendTimer != nil {
-		s.appendTimer.Stop()
-		s.appendTimer = nil
-	}
-	st := flushState{
-		path: n.Path(nil), key: n.key(), size: s.size, attr: s.attr,
-		contentGen: s.contentGen, attrGen: s.attrGen, contentDirty: s.contentDirty(), explicitMtime: s.explicitMtime,
-	}
-	st.attr.Size = s.size
-	s.flushing = true
-	n.mu.Unlock()
-
-	e, err := n.fs.uploadStage(ctx, s, st)
-
-	n.mu.Lock()
-	s.flushing = false
-	s.flushed.Broadcast()
-	if err != nil {
-		if s.stream != nil && s.stream.fed == st.size {
-			n.fs.dropStreamLocked(s) // the next flush uploads the stage
-		}
-		n.mu.Unlock()
-		return err
-	}
-	s.rebaseLocked(e, st)
-	n.last = e
-	n.cachedETag = e.etag
-	clean := !s.dirty()
-	n.mu.Unlock()
-	if clean {
-		n.fs.markClean(n)
-	}
-	if e.etag == "" {
-		// An append whose answer had no ETag: the next look HEADs.
-		n.fs.stats.Invalidate(st.path)
-		n.fs.lists.Invalidate(parentOf(st.path))
-		n.fs.blocks.InvalidateObject(st.key)
-		return nil
-	}
-	n.fs.stored(st.path, e)
-	return nil
-}
-
-// release ends a handle on the stage.
-func (n *fileNode) release(write bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if write {
-		n.writers--
-	}
-	n.staged--
-	n.dropCleanStageLocked()
-}
-
-// dropCleanStageLocked removes the stage once no handle uses it and it
-// holds nothing unuploaded (or nothing that may be uploaded any more).
-func (n *fileNode) dropCleanStageLocked() {
-	if n.staged == 0 && n.stage != nil && !n.stage.flushing && (!n.stage.dirty() || n.unlinked) {
-		n.fs.dropStreamLocked(n.stage)
-		n.stage.discard()
-		n.stage = nil
-		n.fs.markClean(n)
 	}
 }
 
 // fileHandle is one open file: a reader of the version open found, or a
-// handle on the staged content.
+// handle on the file's writer.
 type fileHandle struct {
 	node  *fileNode
 	write bool
 	e     entry
 	r     *objectReader // nil when the file is staged
+	w     *writer       // the file's writer, when the file is staged
 }
 
 var (
@@ -309,25 +173,16 @@ func (h *fileHandle) Allocate(ctx context.Context, off, size uint64, mode uint32
 	case mode != 0:
 		return syscall.EOPNOTSUPP
 	}
-	n := h.node
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if errno := n.stageLocked(ctx, false); errno != 0 {
-		return errno
-	}
-	if end := int64(off + size); end > n.stage.size {
-		if err := n.stage.truncateLocked(end); err != nil {
-			return toErrno(n.fs.log, "fallocate", n.Path(nil), err)
-		}
-		n.fs.dropStreamLocked(n.stage)
-		n.fs.markDirty(n)
-	}
-	return 0
+	return toErrno(h.node.fs.log, "fallocate", h.node.Path(nil), h.w.grow(int64(off+size)))
 }
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	if h.r == nil {
-		return h.readStaged(ctx, dest, off)
+		got, err := h.w.read(ctx, dest, off)
+		if err != nil {
+			return nil, toErrno(h.node.fs.log, "read", h.node.Path(nil), err)
+		}
+		return fuse.ReadResultData(got), 0
 	}
 	n, err := h.r.ReadAt(ctx, dest, off)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -343,65 +198,16 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	return fuse.ReadResultData(dest[:n]), 0
 }
 
-func (h *fileHandle) readStaged(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	n := h.node
-	n.mu.Lock()
-	s := n.stage
-	n.mu.Unlock()
-	if s == nil {
-		return nil, syscall.EBADF
-	}
-	// Base bytes not staged yet are fetched first, outside the lock; a
-	// truncation meanwhile may leave a gap, hence the bounded retries.
-	for attempt := 0; ; attempt++ {
-		if err := n.fs.fill(ctx, s, off, off+int64(len(dest))); err != nil {
-			return nil, toErrno(n.fs.log, "read", n.Path(nil), err)
-		}
-		n.mu.Lock()
-		if n.stage != s {
-			n.mu.Unlock()
-			return nil, syscall.EBADF
-		}
-		present := s.fetched.union(&s.written)
-		if attempt < 8 && !present.covers(off, min(off+int64(len(dest)), s.baseValid)) {
-			n.mu.Unlock()
-			continue
-		}
-		defer n.mu.Unlock()
-		if off >= s.size {
-			return fuse.ReadResultData(nil), 0
-		}
-		dest = dest[:min(int64(len(dest)), s.size-off)]
-		got, err := s.file.ReadAt(dest, off)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, toErrno(n.fs.log, "read", n.Path(nil), err)
-		}
-		clear(dest[got:]) // a hole at the end of the stage file
-		return fuse.ReadResultData(dest), 0
-	}
-}
-
 func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
 	ctx = uninterruptible(ctx)
-	n := h.node
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	if !h.write {
 		return 0, syscall.EBADF
 	}
-	if errno := n.stageLocked(ctx, false); errno != 0 {
-		return 0, errno
-	}
-	w, err := n.stage.writeAtLocked(data, off)
-	if w > 0 {
-		n.fs.markDirty(n)
-		n.fs.streamLocked(ctx, n.stage, n.key(), data[:w], off)
-		n.scheduleAppendLocked()
-	}
+	n, err := h.w.write(ctx, data, off)
 	if err != nil {
-		return uint32(w), toErrno(n.fs.log, "write", n.Path(nil), err)
+		return uint32(n), toErrno(h.node.fs.log, "write", h.node.Path(nil), err)
 	}
-	return uint32(w), 0
+	return uint32(n), 0
 }
 
 // Flush runs at every close of a descriptor: the close of one that could
@@ -411,52 +217,36 @@ func (h *fileHandle) Flush(ctx context.Context) syscall.Errno {
 	if !h.write {
 		return 0
 	}
-	if err := h.node.flush(uninterruptible(ctx)); err != nil {
-		return toErrno(h.node.fs.log, "flush", h.node.Path(nil), err)
-	}
-	return 0
+	return h.flush(ctx, "flush", flushClose)
 }
 
 func (h *fileHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	if err := h.node.flush(uninterruptible(ctx)); err != nil {
-		return toErrno(h.node.fs.log, "fsync", h.node.Path(nil), err)
+	return h.flush(ctx, "fsync", flushSync)
+}
+
+func (h *fileHandle) flush(ctx context.Context, op string, reason flushReason) syscall.Errno {
+	if h.w == nil {
+		return 0 // a reader of an object: nothing to upload
 	}
+	if err := h.w.flush(uninterruptible(ctx), reason); err != nil {
+		return toErrno(h.node.fs.log, op, h.node.Path(nil), err)
+	}
+	h.node.uploaded(h.w)
 	return 0
 }
 
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
 	if h.r != nil {
 		h.r.Close()
+		return 0
 	}
-	if h.r == nil {
-		h.node.release(h.write)
-	}
+	h.w.release(uninterruptible(ctx), h.write)
 	return 0
 }
 
-// markUnlinked records that the file's name is gone (removed, or renamed
-// over): its changes must never be uploaded, and its stage goes once no
-// descriptor uses it.
+// markUnlinked records that the node's name is gone.
 func (n *fileNode) markUnlinked() {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.unlinked = true
-	if n.stage != nil {
-		n.fs.dropStreamLocked(n.stage)
-	}
-	n.dropCleanStageLocked()
-	n.fs.markClean(n)
-}
-
-// moved records that the file's object was copied to key (as the version
-// etag) by a rename: the stage's unchanged bytes now come from there.
-func (n *fileNode) moved(key, etag string, rewritten bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if s := n.stage; s != nil && s.hasBase {
-		s.base.key, s.base.etag = key, etag
-		if rewritten {
-			s.base.objType = ossio.TypeNormal
-		}
-	}
+	n.mu.Unlock()
 }

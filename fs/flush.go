@@ -13,7 +13,7 @@ import (
 // flushState is what a flush uploads, taken under the node's mutex; the
 // stage's content cannot change until the flush ends (writes wait).
 type flushState struct {
-	path, key     string
+	key           string
 	size          int64
 	attr          meta.Attr
 	contentGen    uint64
@@ -34,12 +34,12 @@ type flushState struct {
 func (f *FS) uploadStage(ctx context.Context, s *staging, st flushState) (entry, error) {
 	switch {
 	case !st.contentDirty && s.hasBase && s.base.key == st.key && s.base.objType != ossio.TypeAppendable:
-		e, err := f.replaceAttr(ctx, st.path, s.base, st.attr)
+		e, err := f.replaceAttr(ctx, "", s.base, st.attr)
 		e.attr.Size = st.size
 		return e, err
 	case s.appendable && !s.hasBase, s.canAppend(st):
 		return f.appendStage(ctx, s, st)
-	case s.stream != nil && s.stream.fed == st.size:
+	case s.stream != nil && s.stream.fed == st.size && s.stream.key == st.key:
 		return f.completeStream(ctx, s, st)
 	}
 	return f.putStage(ctx, s, st)
@@ -100,7 +100,7 @@ func (f *FS) completeStream(ctx context.Context, s *staging, st flushState) (ent
 	e := entry{kind: kindFile, key: st.key, etag: res.ETag, attr: a, exact: true, objType: ossio.TypeMultipart,
 		contentType: m.ContentType, userMeta: m.Meta}
 	if st.explicitMtime || st.attr.Mode != a.Mode || st.attr.Uid != a.Uid || st.attr.Gid != a.Gid {
-		return f.replaceAttr(ctx, st.path, e, st.attr)
+		return f.replaceAttr(ctx, "", e, st.attr)
 	}
 	return e, nil
 }
@@ -147,5 +147,8 @@ func (s *staging) rebaseLocked(e entry, st flushState) {
 	s.base, s.hasBase, s.baseValid = e, true, e.attr.Size
 	s.fetched, s.written = present, spanSet{}
 	s.contentUploaded, s.attrUploaded = st.contentGen, st.attrGen
-	s.appendable, s.sequential, s.stream = false, false, nil
+	s.appendable, s.sequential, s.stream, s.emptied = false, false, nil, false
+	// The content is in OSS: should the journal fail to restart, the next
+	// mount (if this process died) only saves a clean stage to recovery.
+	_ = s.restartJournalLocked()
 }

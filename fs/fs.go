@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
@@ -50,7 +51,7 @@ type Options struct {
 	// ReadOnly refuses every change with EROFS.
 	ReadOnly bool
 	// CacheDir holds the staging files of files being written, in a
-	// directory of this process (stages-PID), so that mounts sharing it do
+	// directory of this mount (stages-PID.START), so that mounts sharing it do
 	// not meet (default: a directory of this process under the system's
 	// temporary directory, removed at Close).
 	CacheDir string
@@ -140,9 +141,13 @@ type FS struct {
 	budget  *cache.Budget
 	streams streamCount // readers in a sequential run, sharing the block cache
 	skipped skipLog
-	dirty   dirtyFiles
-	// stageDir holds the stages of this process, under CacheDir.
-	stageDir string
+	writers writers // the files being written, by path
+	// closing is set once Close starts: no background retry starts after.
+	closing atomic.Bool
+	// stageDir holds the stages of this process, under CacheDir; the
+	// process holds stageLock (flock) for as long as it runs.
+	stageDir  string
+	stageLock *os.File
 	// mounted is the mtime of directories that have no object of their
 	// own (the root, implicit directories): a stable, plausible time.
 	mounted time.Time
@@ -155,7 +160,7 @@ func New(opts Options) (*FS, error) {
 	}
 	opts = opts.withDefaults()
 	f := &FS{opts: opts, client: opts.Client, log: opts.Log.WithField("component", "fs"), mounted: opts.Clock.Now().Truncate(time.Second),
-		stageDir: filepath.Join(opts.CacheDir, fmt.Sprintf("stages-%d", os.Getpid()))}
+		stageDir: filepath.Join(opts.CacheDir, fmt.Sprintf("%s%d.%d", stageDirPrefix, os.Getpid(), time.Now().UnixNano()))}
 	var err error
 	if f.stats, err = cache.NewStatCache[entry](cache.StatOptions{
 		Capacity: opts.StatCapacity, PositiveTTL: opts.AttrTTL, NegativeTTL: opts.NegativeTTL, Clock: opts.Clock,
@@ -172,6 +177,9 @@ func New(opts Options) (*FS, error) {
 	}
 	if f.budget, err = cache.NewBudget(opts.MemoryBudget); err != nil {
 		return nil, fmt.Errorf("fs: memory budget: %w", err)
+	}
+	if err := f.claimStageDir(); err != nil {
+		return nil, fmt.Errorf("fs: cache directory: %w", err)
 	}
 	return f, nil
 }

@@ -193,54 +193,42 @@ func (n *fileNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.S
 		return syscall.EROFS
 	}
 	ctx = uninterruptible(ctx)
-	n.mu.Lock()
-	size, truncate := in.GetSize()
-	if n.stage == nil && !truncate && changesMetadata(in) {
-		n.mu.Unlock()
+	p := n.Path(nil)
+	_, truncate := in.GetSize()
+	var w *writer
+	h, _ := fh.(*fileHandle)
+	if h != nil {
+		w = h.w
+	}
+	if w == nil && !truncate && n.writer() == nil {
 		e, err := revalidate(ctx, n.fs, n.EmbeddedInode())
 		if err != nil {
-			return toErrno(n.fs.log, "setattr", n.Path(nil), err)
+			return toErrno(n.fs.log, "setattr", p, err)
 		}
-		if e.objType != ossio.TypeAppendable {
+		if e.objType != ossio.TypeAppendable || !changesMetadata(in) {
 			return n.fs.setattrObject(ctx, n.EmbeddedInode(), n, in, out)
 		}
-		n.mu.Lock()
 	}
-	if truncate || n.stage == nil {
-		if errno := n.stageLocked(ctx, truncate && size == 0); errno != 0 {
-			n.mu.Unlock()
-			return errno
+	if w == nil {
+		// Truncation by path, a file being written, or metadata of an
+		// Appendable object: a handle on the writer for this call.
+		size, _ := in.GetSize()
+		var err error
+		if w, err = n.fs.attachWriter(ctx, p, truncate && size == 0, false); err != nil {
+			return toErrno(n.fs.log, "setattr", p, err)
+		}
+		defer w.release(ctx, false)
+	}
+	writing, err := w.setattr(in, h == nil)
+	if err != nil {
+		return toErrno(n.fs.log, "setattr", p, err)
+	}
+	if !writing { // no close will upload it: do it now
+		if err := w.flush(ctx, flushSync); err != nil {
+			return toErrno(n.fs.log, "setattr", p, err)
 		}
 	}
-	s := n.stage
-	if truncate && int64(size) != s.size {
-		if err := s.truncateLocked(int64(size)); err != nil {
-			n.mu.Unlock()
-			return toErrno(n.fs.log, "truncate", n.Path(nil), err)
-		}
-		n.fs.dropStreamLocked(s)
-	}
-	if changesMetadata(in) {
-		applySetattr(&s.attr, in)
-		if _, ok := in.GetMTime(); ok {
-			s.explicitMtime = true
-		}
-		s.attrGen++
-	}
-	if s.dirty() {
-		n.fs.markDirty(n)
-	}
-	writers := n.writers
-	e := n.stagedEntryLocked()
-	n.mu.Unlock()
-	if writers == 0 { // no close will upload it: do it now
-		if err := n.flush(ctx); err != nil {
-			return toErrno(n.fs.log, "setattr", n.Path(nil), err)
-		}
-		n.mu.Lock()
-		n.dropCleanStageLocked()
-		n.mu.Unlock()
-	}
+	e, _ := w.lastEntry()
 	e.fill(&out.Attr)
 	return 0
 }

@@ -49,17 +49,19 @@ func (n *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 		return nil, nil, 0, errno
 	}
 	e := entry{kind: kindFile, key: n.fs.opts.Mapper.Key(p), attr: callerAttr(ctx, meta.ModeRegular|mode&0o7777)}
-	node := &fileNode{fs: n.fs, last: e, writers: 1, staged: 1}
-	s, err := n.fs.newStaging(e, true, &node.mu)
+	w, err := n.fs.newWriter(p, e, true)
 	if err != nil {
 		return nil, nil, 0, toErrno(n.fs.log, "create", p, err)
 	}
-	node.stage = s
-	n.fs.markDirty(node)
+	w.handles, w.writeHandles = 1, 1
+	if old := n.fs.writers.add(p, w); old != nil {
+		old.markUnlinked()
+	}
 	n.fs.stored(p, e)
 	e.fill(&out.Attr)
+	node := &fileNode{fs: n.fs, last: e}
 	ch := n.NewInode(ctx, node, fusefs.StableAttr{Mode: kindFile.mode()})
-	return ch, &fileHandle{node: node, write: true}, 0, 0
+	return ch, &fileHandle{node: node, write: true, w: w}, 0, 0
 }
 
 // Mkdir writes the directory's marker, carrying its mode, owner and mtime.
@@ -117,16 +119,32 @@ func (n *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	}
 	p := childPath(n.path(), name)
 	key := n.fs.opts.Mapper.Key(p)
+	w := n.fs.writers.get(p)
+	if w != nil {
+		// An upload in flight would bring the object back after the
+		// delete: wait for it, and let none start until the writer knows.
+		w.upload.Lock()
+		defer w.upload.Unlock()
+	}
 	if err := n.fs.client.DeleteObject(ctx, key); err != nil {
 		return toErrno(n.fs.log, "unlink", p, err)
 	}
+	if w != nil {
+		w.markUnlinked()
+	}
+	n.unlinkedChild(name)
+	n.fs.removed(p, key)
+	return 0
+}
+
+// unlinkedChild tells the node of name, if the kernel still has one, that
+// its name is gone.
+func (n *dirNode) unlinkedChild(name string) {
 	if ch := n.GetChild(name); ch != nil {
 		if fn, ok := ch.Operations().(*fileNode); ok {
 			fn.markUnlinked()
 		}
 	}
-	n.fs.removed(p, key)
-	return 0
 }
 
 // Rmdir removes an empty directory's marker; ENOTEMPTY while anything

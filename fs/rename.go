@@ -1,7 +1,9 @@
 package fs
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"errors"
 	"strings"
 	"sync"
@@ -56,7 +58,7 @@ func (n *dirNode) Rename(ctx context.Context, name string, newParent fusefs.Inod
 	if src.kind == kindDir {
 		err = n.fs.renameDir(ctx, from, to, err == nil)
 	} else {
-		err = n.renameFile(ctx, name, from, to)
+		err = n.fs.renameFile(ctx, from, to)
 	}
 	if err != nil {
 		if errors.Is(err, errNotEmpty) {
@@ -64,13 +66,10 @@ func (n *dirNode) Rename(ctx context.Context, name string, newParent fusefs.Inod
 		}
 		return toErrno(n.fs.log, "rename", from, err)
 	}
-	if ch := dst.GetChild(newName); ch != nil {
-		if fn, ok := ch.Operations().(*fileNode); ok {
-			// The replaced file's open descriptors keep their data but
-			// must not upload it over the file renamed here.
-			fn.markUnlinked()
-		}
-	}
+	// The replaced file's open descriptors keep their data but must not
+	// upload it over the file renamed here (its writer, if any, is
+	// unlinked by the move in the registry).
+	dst.unlinkedChild(newName)
 	return 0
 }
 
@@ -79,43 +78,87 @@ const unixRenameNoreplace = 1
 
 var errNotEmpty = errors.New("directory not empty")
 
-// renameFile copies the object of name to its new key and deletes the old
-// one. A file being written is uploaded first, so the copy has its bytes.
-func (n *dirNode) renameFile(ctx context.Context, name, from, to string) error {
-	if ch := n.GetChild(name); ch != nil {
-		if fn, ok := ch.Operations().(*fileNode); ok {
-			if err := fn.flush(ctx); err != nil {
-				return err
+// renameFile copies the object at from to its new key and deletes the
+// old one. A file being written is uploaded first, so the copy has its
+// bytes, and no upload of it (or of the file it replaces) may run until
+// its writer has the new key; a new file never uploaded has nothing in OSS
+// to move: only its writer moves.
+func (f *FS) renameFile(ctx context.Context, from, to string) error {
+	ws := lockUploads(f.writers.get(from), f.writers.get(to))
+	defer unlockUploads(ws)
+	oldKey, newKey := f.opts.Mapper.Key(from), f.opts.Mapper.Key(to)
+	if w := f.writers.get(from); w != nil {
+		w.mu.Lock()
+		staged := w.stage != nil && !w.stage.hasBase
+		w.mu.Unlock()
+		if staged {
+			f.moveWriter(from, to, entry{}, false)
+			f.removed(from, oldKey)
+			if e, ok := w.entry(); ok {
+				f.stored(to, e)
 			}
+			return nil
+		}
+		if err := w.flushHeld(ctx, flushSync); err != nil {
+			return err
 		}
 	}
-	src, err := n.fs.stat(ctx, n.path(), name)
+	src, err := f.stat(ctx, parentOf(from), baseName(from))
 	if err != nil {
 		return err
 	}
-	oldKey, newKey := n.fs.opts.Mapper.Key(from), n.fs.opts.Mapper.Key(to)
 	var res ossio.CopyResult
 	if src.objType == ossio.TypeAppendable {
-		res.ETag, err = n.fs.rewriteAppendable(ctx, src, newKey)
+		res.ETag, err = f.rewriteAppendable(ctx, src, newKey)
 	} else {
-		res, err = ossio.CopyLarge(ctx, n.fs.client, ossio.CopyRequest{SrcKey: oldKey, DstKey: newKey, Directive: ossio.MetadataCopy, IfMatch: src.etag},
-			src.attr.Size, n.fs.uploadOptions())
+		res, err = ossio.CopyLarge(ctx, f.client, ossio.CopyRequest{SrcKey: oldKey, DstKey: newKey, Directive: ossio.MetadataCopy, IfMatch: src.etag},
+			src.attr.Size, f.uploadOptions())
 	}
 	if err != nil {
 		return err
 	}
-	if ch := n.GetChild(name); ch != nil {
-		if fn, ok := ch.Operations().(*fileNode); ok {
-			fn.moved(newKey, res.ETag, src.objType == ossio.TypeAppendable)
-		}
-	}
-	if err := n.fs.client.DeleteObject(ctx, oldKey); err != nil {
+	if err := f.client.DeleteObject(ctx, oldKey); err != nil {
 		return err
 	}
-	n.fs.removed(from, oldKey)
+	f.moveWriter(from, to, entry{etag: res.ETag}, src.objType == ossio.TypeAppendable)
+	f.removed(from, oldKey)
 	src.key, src.etag = newKey, res.ETag
-	n.fs.stored(to, src)
+	f.stored(to, src)
 	return nil
+}
+
+// moveWriter moves the writer at from, if any, to the path to (whose own
+// writer, replaced, is unlinked); base is the object the rename made of
+// the file.
+func (f *FS) moveWriter(from, to string, base entry, rewritten bool) {
+	moved, replaced := f.writers.move(from, to)
+	if replaced != nil && replaced != moved {
+		replaced.markUnlinked()
+	}
+	if moved != nil {
+		moved.mu.Lock()
+		moved.rekeyLocked(f.opts.Mapper.Key(to), base, rewritten)
+		moved.mu.Unlock()
+	}
+}
+
+// lockUploads takes the upload locks of the writers given (nil ones
+// skipped), in the order of their ids, and returns them for
+// unlockUploads.
+func lockUploads(ws ...*writer) []*writer {
+	ws = slices.DeleteFunc(ws, func(w *writer) bool { return w == nil })
+	slices.SortFunc(ws, func(a, b *writer) int { return cmp.Compare(a.id, b.id) })
+	ws = slices.Compact(ws)
+	for _, w := range ws {
+		w.upload.Lock()
+	}
+	return ws
+}
+
+func unlockUploads(ws []*writer) {
+	for _, w := range ws {
+		w.upload.Unlock()
+	}
 }
 
 // renameDir moves every key under from/ to to/. targetExists says a
@@ -124,6 +167,24 @@ func (f *FS) renameDir(ctx context.Context, from, to string, targetExists bool) 
 	oldPrefix, newPrefix := f.opts.Mapper.DirKey(from), f.opts.Mapper.DirKey(to)
 	if strings.HasPrefix(newPrefix, oldPrefix) {
 		return syscall.EINVAL // into itself
+	}
+	// Files being written under from are uploaded first, so the copies
+	// have their bytes; new files never uploaded only move in the
+	// registry. No upload under from may start until the writers moved.
+	ws := lockUploads(f.writers.under(from)...)
+	defer unlockUploads(ws)
+	if targetExists && len(f.writers.under(to)) > 0 {
+		return errNotEmpty
+	}
+	for _, w := range ws {
+		w.mu.Lock()
+		staged := w.stage != nil && !w.stage.hasBase
+		w.mu.Unlock()
+		if !staged {
+			if err := w.flushHeld(ctx, flushSync); err != nil {
+				return err
+			}
+		}
 	}
 	if targetExists {
 		page, err := f.client.ListObjects(ctx, ossio.ListRequest{Prefix: newPrefix, MaxKeys: 2})
@@ -140,13 +201,15 @@ func (f *FS) renameDir(ctx context.Context, from, to string, targetExists bool) 
 	if err != nil {
 		return err
 	}
+	etags := make([]string, len(keys))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(renameParallelism)
-	for _, k := range keys {
+	for i, k := range keys {
 		g.Go(func() error {
-			_, err := f.client.CopyObject(gctx, ossio.CopyRequest{
+			res, err := f.client.CopyObject(gctx, ossio.CopyRequest{
 				SrcKey: k, DstKey: newPrefix + strings.TrimPrefix(k, oldPrefix), Directive: ossio.MetadataCopy,
 			})
+			etags[i] = res.ETag
 			return err
 		})
 	}
@@ -155,6 +218,19 @@ func (f *FS) renameDir(ctx context.Context, from, to string, targetExists bool) 
 	}
 	if err := f.client.DeleteObjects(ctx, keys); err != nil {
 		return err
+	}
+	f.writers.moveTree(from, to)
+	copied := map[string]string{}
+	for i, k := range keys {
+		copied[newPrefix+strings.TrimPrefix(k, oldPrefix)] = etags[i]
+	}
+	for _, w := range ws {
+		w.mu.Lock()
+		if w.stage != nil {
+			key := newPrefix + strings.TrimPrefix(w.stage.key, oldPrefix)
+			w.rekeyLocked(key, entry{etag: copied[key]}, false)
+		}
+		w.mu.Unlock()
 	}
 	f.removedDir(from)
 	f.changedTree(to)
@@ -194,8 +270,8 @@ func (f *FS) rewriteAppendable(ctx context.Context, src entry, newKey string) (s
 	}
 	var mu sync.Mutex
 	tmp := src
-	tmp.key = newKey + "\x00rename" // a stage file of its own, not the destination's
-	s, err := f.newStaging(tmp, false, &mu)
+	tmp.key = newKey // its journal shows it clean: a mount after a crash drops it
+	s, err := f.newStaging(f.writers.newID(), tmp, false, &mu)
 	if err != nil {
 		return "", err
 	}

@@ -2,14 +2,14 @@ package fs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ossfuse/ossfuse/meta"
@@ -28,11 +28,20 @@ import (
 // the next flush retries, and what cannot be uploaded by the time the
 // filesystem closes goes to the recovery directory.
 //
-// Every field is guarded by the owning file node's mutex (mu), which is
-// also what stops a gap being filled over a byte a write just put there.
+// A journal beside the stage file records what is needed to finish it
+// (key, base, written ranges, attributes), so that the next mount with the
+// same cache directory can upload or recover the stage of a process that
+// died (see orphans.go).
+//
+// Every field is guarded by the owning writer's mutex (mu), which is also
+// what stops a gap being filled over a byte a write just put there.
 type staging struct {
-	mu   *sync.Mutex
-	file *os.File
+	mu      *sync.Mutex
+	file    *os.File
+	journal *os.File
+
+	// key is the object the content goes to: the file's key now.
+	key string
 
 	// base is the object version the content started from; hasBase is
 	// false for a new file. base.etag is empty after an append whose
@@ -73,6 +82,13 @@ type staging struct {
 	flushing bool
 	flushed  *sync.Cond
 
+	// emptied says the content was emptied by the open that created or
+	// truncated it (O_TRUNC), and nothing written since.
+	emptied bool
+	// spoiled is set when a write could not be staged: the content is not
+	// what the program wrote, and must never be uploaded.
+	spoiled error
+
 	// appendTimer flushes an append-mode file a moment after a write, so
 	// that readers see the object grow.
 	appendTimer *time.Timer
@@ -91,24 +107,28 @@ func (s *staging) changedContent() {
 	s.explicitMtime = false
 }
 
-// stagingPath names the staging file of key: one per key and mount, so a
-// crash leaves at most one file per key to recover.
-func (f *FS) stagingPath(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return filepath.Join(f.stageDir, hex.EncodeToString(sum[:12]))
+// onlyEmptied reports whether the only change to upload is that the
+// content was emptied.
+func (s *staging) onlyEmptied() bool {
+	return s.emptied && s.size == 0 && s.attrGen == s.attrUploaded
 }
 
-// newStaging starts staging the file whose current object is e (etag ""
-// for a new file), empty when truncate is set. Nothing is downloaded.
-func (f *FS) newStaging(e entry, truncate bool, mu *sync.Mutex) (*staging, error) {
-	if err := os.MkdirAll(f.stageDir, 0o700); err != nil {
-		return nil, err
-	}
-	file, err := os.OpenFile(f.stagingPath(e.key), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+// stagePath names the stage file of the writer id (its journal is
+// stagePath + journalSuffix).
+func (f *FS) stagePath(id uint64) string {
+	return filepath.Join(f.stageDir, strconv.FormatUint(id, 10))
+}
+
+// newStaging starts the stage id of the file whose current object is e
+// (etag "" for a new file), empty when truncate is set. Nothing is
+// downloaded.
+func (f *FS) newStaging(id uint64, e entry, truncate bool, mu *sync.Mutex) (*staging, error) {
+	name := f.stagePath(id)
+	file, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	s := &staging{mu: mu, file: file, base: e, hasBase: e.etag != "", attr: e.attr, flushed: sync.NewCond(mu)}
+	s := &staging{mu: mu, file: file, key: e.key, base: e, hasBase: e.etag != "", attr: e.attr, flushed: sync.NewCond(mu)}
 	s.appendable = f.opts.AppendMode && !s.hasBase
 	if s.hasBase && !truncate {
 		s.baseValid, s.size = e.attr.Size, e.attr.Size
@@ -121,6 +141,15 @@ func (f *FS) newStaging(e entry, truncate bool, mu *sync.Mutex) (*staging, error
 	if truncate || !s.hasBase {
 		s.attr.Size = 0
 		s.contentGen++ // a new or truncated file changes the object even without a write
+		s.emptied = true
+	}
+	if s.journal, err = os.OpenFile(name+journalSuffix, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600); err != nil {
+		s.discard()
+		return nil, err
+	}
+	if err := s.snapshotLocked(); err != nil {
+		s.discard()
+		return nil, err
 	}
 	return s, nil
 }
@@ -138,11 +167,17 @@ func (s *staging) writeAtLocked(p []byte, off int64) (int, error) {
 	n, err := s.file.WriteAt(p, off)
 	end := off + int64(n)
 	if n > 0 {
-		s.written.add(off, min(end, s.baseValid))
+		if off < s.baseValid && !s.written.covers(off, min(end, s.baseValid)) {
+			s.written.add(off, min(end, s.baseValid))
+			if jerr := s.journalWrite(off, min(end, s.baseValid)); jerr != nil && err == nil {
+				err = jerr
+			}
+		}
 		if off != s.size {
 			s.sequential = false
 		}
 		s.size = max(s.size, end)
+		s.emptied = false
 		s.changedContent()
 	}
 	return n, err
@@ -154,7 +189,8 @@ func (s *staging) truncateLocked(size int64) error {
 	if err := s.file.Truncate(size); err != nil {
 		return err
 	}
-	if size < s.baseValid {
+	lowered := size < s.baseValid
+	if lowered {
 		s.baseValid = size
 		s.fetched.clip(size)
 		s.written.clip(size)
@@ -166,11 +202,24 @@ func (s *staging) truncateLocked(size int64) error {
 		s.sequential = false
 	}
 	s.size = size
+	s.emptied = false // an explicit truncation is a change to upload; see writer.setattr
 	s.changedContent()
+	if lowered {
+		return s.snapshotLocked()
+	}
 	return nil
 }
 
-// discard removes the staging file.
+// diskBytes is the disk space the stage file takes (it is sparse).
+func (s *staging) diskBytes() int64 {
+	var st syscall.Stat_t
+	if syscall.Fstat(int(s.file.Fd()), &st) != nil {
+		return 0
+	}
+	return st.Blocks * 512
+}
+
+// discard removes the stage file and its journal.
 func (s *staging) discard() {
 	if s.appendTimer != nil {
 		s.appendTimer.Stop()
@@ -178,6 +227,10 @@ func (s *staging) discard() {
 	name := s.file.Name()
 	s.file.Close()
 	os.Remove(name)
+	if s.journal != nil {
+		s.journal.Close()
+		os.Remove(name + journalSuffix)
+	}
 }
 
 // fetchBlock is the unit in which base bytes are copied into a stage: a

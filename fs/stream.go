@@ -17,6 +17,7 @@ import (
 // uploading the stage.
 type stream struct {
 	up   *ossio.Upload
+	key  string    // the object it creates: a rename since makes it useless
 	fed  int64     // bytes [0, fed) handed to up
 	attr meta.Attr // the attributes the object is created with
 }
@@ -48,7 +49,8 @@ func (s *staging) objectMeta(a meta.Attr) ossio.ObjectMeta {
 // streamLocked hands the bytes just written at off to the stream, starting
 // it once a sequential file outgrows one part. Any failure only ends the
 // stream: the bytes are staged, and flush uploads the stage instead.
-func (f *FS) streamLocked(ctx context.Context, s *staging, key string, p []byte, off int64) {
+func (f *FS) streamLocked(ctx context.Context, s *staging, p []byte, off int64) {
+	key := s.key
 	if s.appendable {
 		return // append mode appends at each flush instead
 	}
@@ -60,7 +62,7 @@ func (f *FS) streamLocked(ctx context.Context, s *staging, key string, p []byte,
 		if s.size < f.partSize() {
 			return
 		}
-		s.stream = &stream{up: ossio.NewUpload(f.client, key, s.objectMeta(s.attr), f.uploadOptions()), attr: s.attr}
+		s.stream = &stream{up: ossio.NewUpload(f.client, key, s.objectMeta(s.attr), f.uploadOptions()), key: key, attr: s.attr}
 		// What was written before the file outgrew a part comes from disk.
 		if err := f.feedFromStage(ctx, s, s.size); err != nil {
 			f.log.WithError(err).WithField("key", key).Debug("streaming upload ended; the stage will be uploaded at flush")
@@ -69,7 +71,7 @@ func (f *FS) streamLocked(ctx context.Context, s *staging, key string, p []byte,
 		}
 		return // the stage held p already
 	}
-	if s.stream.fed != off {
+	if s.stream.fed != off || s.stream.key != key {
 		f.dropStreamLocked(s)
 		s.sequential = false
 		return

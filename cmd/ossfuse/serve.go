@@ -64,6 +64,11 @@ func mount(cfg config, log *logrus.Entry) (*mounted, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Stages a process that died left in cache_dir are finished before the
+	// mount serves anyone who could write the same files.
+	if err := filesystem.RecoverStages(ctx); err != nil {
+		log.WithError(err).Error("some stages of processes that died could not be recovered; they are left in cache_dir")
+	}
 	limitMemory(filesystem.DataBytes())
 	stopMetrics, err := metrics.serve(filesystem, log)
 	if err != nil {

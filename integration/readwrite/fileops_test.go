@@ -96,7 +96,11 @@ func TestOTrunc(t *testing.T) {
 	e.checkObject("f", []byte("newer\n"), seededAttrs(start))
 
 	start = time.Now()
-	s = e.measure(func() { run(t, e.m.Dir, ": > f") })
+	s = e.measure(func() {
+		run(t, e.m.Dir, ": > f")
+		// Emptied when the descriptor is released, a moment after the close.
+		waitFor(t, "f emptied in the bucket", time.Minute, func() bool { return e.head("f").Size == 0 })
+	})
 	wantWrites(t, "O_TRUNC without a write", s, map[string]int64{"PutObject": 1})
 	e.checkObject("f", nil, seededAttrs(start))
 }
@@ -170,6 +174,8 @@ func TestOExcl(t *testing.T) {
 	if err := openExcl("fresh"); err != nil {
 		t.Fatalf("open(fresh, O_CREAT|O_EXCL): %v", err)
 	}
+	// Uploaded when its descriptor is released, a moment after the close.
+	waitFor(t, "fresh in the bucket", time.Minute, func() bool { return e.exists("fresh") })
 	e.checkObject("fresh", nil, e.file(0o644, start))
 	if got := errnoOf(openExcl("fresh")); got != syscall.EEXIST {
 		t.Errorf("second open(fresh, O_CREAT|O_EXCL): %v, want EEXIST", got)

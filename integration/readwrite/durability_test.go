@@ -1,0 +1,168 @@
+package readwrite
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ossfuse/ossfuse/integration/harness"
+)
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDirtyFilesSurviveInodeReclaim writes three files while every upload
+// fails (each close returns EIO), then makes the kernel forget their
+// inodes, as memory pressure does: the files stay visible and readable at
+// their paths, are uploaded in the background once OSS answers again (no
+// flush, no remount), and the unmount that follows has nothing to recover.
+func TestDirtyFilesSurviveInodeReclaim(t *testing.T) {
+	recovery := t.TempDir()
+	cacheDir := t.TempDir()
+	e := newEnv(t, harness.WithOptions("recovery_dir="+recovery, "cache_dir="+cacheDir))
+	must(t, "mkdir d", func() error { return os.Mkdir(e.path("d"), 0o755) })
+	e.faults(`{"failRate":1,"failCodes":["503"],"failOps":["PutObject"]}`)
+	names := []string{"one", "two", "three"}
+	for _, name := range names {
+		err := bounded(t, "write "+name, func() error { return os.WriteFile(e.path("d", name), []byte("content of "+name+"\n"), 0o644) })
+		if !errors.Is(err, syscall.EIO) {
+			t.Fatalf("close of %s while every upload fails: %v, want EIO", name, err)
+		}
+	}
+	dropInodes(t)
+
+	if got := run(t, e.m.Dir, "ls d"); got != "one\nthree\ntwo\n" {
+		t.Errorf("ls d after the kernel forgot the inodes = %q", got)
+	}
+	for _, name := range names {
+		if got, err := os.ReadFile(e.path("d", name)); err != nil || string(got) != "content of "+name+"\n" {
+			t.Errorf("read %s after the kernel forgot its inode: %q, %v", name, got, err)
+		}
+	}
+	dropInodes(t)
+
+	e.emu.SetFaults(t, `{}`)
+	for _, name := range names {
+		key := "d/" + name
+		waitFor(t, key+" uploaded in the background", 2*time.Minute, func() bool { return e.exists(key) })
+		if got := e.body(key); string(got) != "content of "+name+"\n" {
+			t.Errorf("%s in the bucket = %q", key, got)
+		}
+	}
+	if err := e.m.Unmount(); err != nil {
+		t.Fatalf("unmount after the background uploads: %v\n%s", err, e.m.Log())
+	}
+	if saved, _ := filepath.Glob(filepath.Join(recovery, "*")); len(saved) != 0 {
+		t.Errorf("recovery directory holds %v; everything was uploaded", saved)
+	}
+	if left, _ := os.ReadDir(cacheDir); len(left) != 0 {
+		t.Errorf("cache_dir holds %v after a clean unmount", left)
+	}
+	if strings.Contains(e.m.Log(), "saved") {
+		t.Errorf("the log claims something was saved:\n%s", e.m.Log())
+	}
+}
+
+// dropInodes makes the kernel forget every unused inode and dentry.
+func dropInodes(t *testing.T) {
+	t.Helper()
+	syscall.Sync()
+	if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("2"), 0); err != nil {
+		t.Skipf("cannot make the kernel drop its inodes (needs root): %v", err)
+	}
+}
+
+// TestRenameDuringStreamingWrite renames a file being written past one
+// part (so it streams as a multipart upload), then a directory above
+// another such file, and writes on: each lands under the name it has when
+// it is closed, and nothing is left under the old names.
+func TestRenameDuringStreamingWrite(t *testing.T) {
+	e := newEnv(t, harness.WithPlainBuild())
+	p := harness.Pattern{Seed: 77}
+	const first, more = 20 << 20, 3 << 20
+	check := func(key string) {
+		t.Helper()
+		if got := e.body(key); !equalBytes(got, p.Bytes(0, first+more)) {
+			t.Errorf("%s in the bucket: %d bytes, want the %d written", key, len(got), first+more)
+		}
+	}
+	writeAround := func(rename func() error, path string) {
+		t.Helper()
+		var f *os.File
+		must(t, "create "+path, func() (err error) {
+			f, err = os.OpenFile(e.path(path), os.O_WRONLY|os.O_CREATE, 0o644)
+			return err
+		})
+		must(t, "write the first part", func() error { _, err := f.Write(p.Bytes(0, first)); return err })
+		must(t, "rename", rename)
+		must(t, "write more", func() error { _, err := f.Write(p.Bytes(first, more)); return err })
+		must(t, "close", f.Close)
+	}
+	writeAround(func() error { return os.Rename(e.path("f.bin"), e.path("g.bin")) }, "f.bin")
+	check("g.bin")
+	e.wantGone("f.bin")
+
+	must(t, "mkdir rd", func() error { return os.Mkdir(e.path("rd"), 0o755) })
+	writeAround(func() error { return os.Rename(e.path("rd"), e.path("rd2")) }, "rd/big.bin")
+	check("rd2/big.bin")
+	if keys := e.keys("rd/"); len(keys) != 0 {
+		t.Errorf("keys under rd/ after it was renamed: %v", keys)
+	}
+	if _, err := os.Stat(e.path("rd")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stat rd after it was renamed: %v, want ENOENT", err)
+	}
+}
+
+// TestTruncatingOpenKeepsObjectUntilWritten is the shell's `cmd > file`:
+// open with O_TRUNC, dup the descriptor, close the first: the object keeps
+// its old content (other clients see it whole) until data is written and
+// the last descriptor closed, and the whole overwrite costs one PutObject.
+func TestTruncatingOpenKeepsObjectUntilWritten(t *testing.T) {
+	e := newEnv(t)
+	old := harness.Pattern{Seed: 5}.Bytes(0, 1<<20)
+	e.put("precious.bin", old, "", nil)
+	s := e.measure(func() {
+		f, err := os.OpenFile(e.path("precious.bin"), os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd, err := syscall.Dup(int(f.Fd()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dup := os.NewFile(uintptr(fd), "dup")
+		must(t, "close the first descriptor", f.Close)
+		if got := e.body("precious.bin"); !equalBytes(got, old) {
+			t.Errorf("after the first close of a truncating open the bucket holds %d bytes; want the old 1 MiB until data is written", len(got))
+		}
+		must(t, "write", func() error { _, err := dup.WriteString("new\n"); return err })
+		must(t, "close the dup", dup.Close)
+	})
+	if got := e.body("precious.bin"); string(got) != "new\n" {
+		t.Errorf("after the overwrite the bucket holds %q", got)
+	}
+	wantWrites(t, "overwrite through a dup'ed truncating descriptor", s, map[string]int64{"PutObject": 1})
+
+	s = e.measure(func() { run(t, e.m.Dir, "printf x > new") })
+	wantWrites(t, "printf x > new", s, map[string]int64{"PutObject": 1})
+	if got := e.body("new"); string(got) != "x" {
+		t.Errorf("new = %q", got)
+	}
+
+	// Emptying a file on purpose still empties it: at the last close.
+	run(t, e.m.Dir, ": > new")
+	waitFor(t, "new emptied in the bucket", time.Minute, func() bool { return len(e.body("new")) == 0 })
+}
