@@ -61,6 +61,9 @@ func (m *mountMetrics) serve(f *fs.FS, log *logrus.Entry) (stop func(), err erro
 	if err := metrics.RegisterDirtyBytes(m.reg, f.DirtyBytes); err != nil {
 		return nil, err
 	}
+	if err := metrics.RegisterStageBytes(m.reg, f.StageBytes); err != nil {
+		return nil, err
+	}
 	if err := metrics.RegisterCaches(m.reg, metrics.CacheStats{Stat: f.StatCacheStats, List: f.ListCacheStats, Block: f.BlockCacheStats}); err != nil {
 		return nil, err
 	}

@@ -40,10 +40,19 @@ func NewRegistry(version, commit string) (*prometheus.Registry, error) {
 // RegisterDirtyBytes exports dirty() as ossfuse_dirty_bytes: the bytes
 // written through the mount and not yet uploaded.
 func RegisterDirtyBytes(reg prometheus.Registerer, dirty func() int64) error {
-	return reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "ossfuse_dirty_bytes",
-		Help: "Bytes of file content written through the mount and not yet uploaded.",
-	}, func() float64 { return float64(dirty()) }))
+	return registerGauge(reg, "ossfuse_dirty_bytes", "Bytes of file content written through the mount and not yet uploaded.", dirty)
+}
+
+// RegisterStageBytes exports stage() as ossfuse_stage_bytes: the disk
+// space the stages of files being written take in cache_dir.
+func RegisterStageBytes(reg prometheus.Registerer, stage func() int64) error {
+	return registerGauge(reg, "ossfuse_stage_bytes", "Disk space the stages of files being written take in cache_dir.", stage)
+}
+
+// registerGauge exports fn, read when scraped, as the gauge name.
+func registerGauge(reg prometheus.Registerer, name, help string, fn func() int64) error {
+	return reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
+		func() float64 { return float64(fn()) }))
 }
 
 // Cache metric descriptions; the cache label names the cache (stat, list,

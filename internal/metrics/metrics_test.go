@@ -89,15 +89,20 @@ func TestCacheCountersAreExportedAtScrapeTime(t *testing.T) {
 	}
 }
 
-func TestDirtyBytesGauge(t *testing.T) {
+func TestWriteGauges(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	var dirty atomic.Int64
+	var dirty, stage atomic.Int64
 	if err := RegisterDirtyBytes(reg, dirty.Load); err != nil {
 		t.Fatal(err)
 	}
+	if err := RegisterStageBytes(reg, stage.Load); err != nil {
+		t.Fatal(err)
+	}
 	dirty.Store(12345)
-	if v := gather(t, reg)["ossfuse_dirty_bytes"]; v != 12345 {
-		t.Errorf("ossfuse_dirty_bytes = %v, want 12345", v)
+	stage.Store(4096)
+	got := gather(t, reg)
+	if got["ossfuse_dirty_bytes"] != 12345 || got["ossfuse_stage_bytes"] != 4096 {
+		t.Errorf("ossfuse_dirty_bytes = %v, ossfuse_stage_bytes = %v; want 12345 and 4096", got["ossfuse_dirty_bytes"], got["ossfuse_stage_bytes"])
 	}
 }
 
