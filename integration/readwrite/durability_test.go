@@ -166,3 +166,25 @@ func TestTruncatingOpenKeepsObjectUntilWritten(t *testing.T) {
 	run(t, e.m.Dir, ": > new")
 	waitFor(t, "new emptied in the bucket", time.Minute, func() bool { return len(e.body("new")) == 0 })
 }
+
+// TestInvalidUTF8NameRefused creates, looks up and renames to names that
+// are not UTF-8, which no OSS key can hold: EILSEQ, before any request.
+func TestInvalidUTF8NameRefused(t *testing.T) {
+	e := newEnv(t)
+	must(t, "write ok", func() error { return os.WriteFile(e.path("ok"), []byte("x"), 0o644) })
+	bad := "bad\xff\xfe"
+	s := e.measure(func() {
+		if err := os.WriteFile(e.path(bad), []byte("x"), 0o644); !errors.Is(err, syscall.EILSEQ) {
+			t.Errorf("create %q: %v, want EILSEQ", bad, err)
+		}
+		if err := os.Mkdir(e.path(bad), 0o755); !errors.Is(err, syscall.EILSEQ) {
+			t.Errorf("mkdir %q: %v, want EILSEQ", bad, err)
+		}
+		if err := os.Rename(e.path("ok"), e.path(bad)); !errors.Is(err, syscall.EILSEQ) {
+			t.Errorf("rename to %q: %v, want EILSEQ", bad, err)
+		}
+	})
+	if len(s.Requests) != 0 {
+		t.Errorf("invalid names cost requests: %v", s)
+	}
+}
