@@ -3,8 +3,8 @@ package fs
 import (
 	"cmp"
 	"context"
-	"slices"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
