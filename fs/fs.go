@@ -63,6 +63,10 @@ type Options struct {
 	// ossio.DefaultParallelism).
 	PartSize    int64
 	Parallelism int
+	// StageLimit bounds the bytes written into the stages of files being
+	// written (0: only the disk bounds them); a write past it fails with
+	// ENOSPC, as on a full disk.
+	StageLimit int64
 	// AppendMode creates new files as Appendable objects: each flush
 	// appends what was written since, so readers of the object see it grow.
 	AppendMode bool
@@ -146,8 +150,9 @@ type FS struct {
 	closing atomic.Bool
 	// stageDir holds the stages of this process, under CacheDir; the
 	// process holds stageLock (flock) for as long as it runs.
-	stageDir  string
-	stageLock *os.File
+	stageDir   string
+	stageLock  *os.File
+	stageUsage stageUsage
 	// mounted is the mtime of directories that have no object of their
 	// own (the root, implicit directories): a stable, plausible time.
 	mounted time.Time
@@ -178,6 +183,7 @@ func New(opts Options) (*FS, error) {
 	if f.budget, err = cache.NewBudget(opts.MemoryBudget); err != nil {
 		return nil, fmt.Errorf("fs: memory budget: %w", err)
 	}
+	f.stageUsage.limit = opts.StageLimit
 	if err := f.claimStageDir(); err != nil {
 		return nil, fmt.Errorf("fs: cache directory: %w", err)
 	}

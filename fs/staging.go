@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -39,6 +40,10 @@ type staging struct {
 	mu      *sync.Mutex
 	file    *os.File
 	journal *os.File
+	// usage is the mount's account of stage bytes (nil: not counted);
+	// charged what this stage added to it.
+	usage   *stageUsage
+	charged int64
 
 	// key is the object the content goes to: the file's key now.
 	key string
@@ -128,7 +133,7 @@ func (f *FS) newStaging(id uint64, e entry, truncate bool, mu *sync.Mutex) (*sta
 	if err != nil {
 		return nil, err
 	}
-	s := &staging{mu: mu, file: file, key: e.key, base: e, hasBase: e.etag != "", attr: e.attr, flushed: sync.NewCond(mu)}
+	s := &staging{mu: mu, file: file, usage: &f.stageUsage, key: e.key, base: e, hasBase: e.etag != "", attr: e.attr, flushed: sync.NewCond(mu)}
 	s.appendable = f.opts.AppendMode && !s.hasBase
 	if s.hasBase && !truncate {
 		s.baseValid, s.size = e.attr.Size, e.attr.Size
@@ -164,7 +169,12 @@ func (s *staging) waitFlushLocked() {
 // writeAtLocked writes p at off, growing the content (a hole reads as zeros).
 func (s *staging) writeAtLocked(p []byte, off int64) (int, error) {
 	s.waitFlushLocked()
+	if err := s.usage.reserve(int64(len(p))); err != nil {
+		return 0, err
+	}
 	n, err := s.file.WriteAt(p, off)
+	s.charge(int64(n))
+	s.usage.release(int64(len(p)))
 	end := off + int64(n)
 	if n > 0 {
 		if off < s.baseValid && !s.written.covers(off, min(end, s.baseValid)) {
@@ -219,8 +229,52 @@ func (s *staging) diskBytes() int64 {
 	return st.Blocks * 512
 }
 
+// stageUsage accounts for the bytes written into the stages of a mount
+// (rewrites of a byte count again: an upper bound of their disk use),
+// and bounds them.
+type stageUsage struct {
+	limit    int64 // 0: no bound but the disk's
+	used     atomic.Int64
+	reserved atomic.Int64
+}
+
+// errStageLimit is a write past stage_limit: as a full disk, ENOSPC.
+var errStageLimit = fmt.Errorf("the stages of files being written would exceed stage_limit: %w", syscall.ENOSPC)
+
+// reserve makes room for n bytes about to be staged, or fails with
+// errStageLimit.
+func (u *stageUsage) reserve(n int64) error {
+	if u == nil || u.limit <= 0 {
+		return nil
+	}
+	if u.used.Load()+u.reserved.Add(n) > u.limit {
+		u.reserved.Add(-n)
+		return errStageLimit
+	}
+	return nil
+}
+
+// release returns what reserve took once the bytes are charged.
+func (u *stageUsage) release(n int64) {
+	if u != nil && u.limit > 0 {
+		u.reserved.Add(-n)
+	}
+}
+
+// charge counts n more bytes in the stage.
+func (s *staging) charge(n int64) {
+	if s.usage != nil && n > 0 {
+		s.charged += n
+		s.usage.used.Add(n)
+	}
+}
+
 // discard removes the stage file and its journal.
 func (s *staging) discard() {
+	if s.usage != nil {
+		s.usage.used.Add(-s.charged)
+		s.charged = 0
+	}
 	if s.appendTimer != nil {
 		s.appendTimer.Stop()
 	}
@@ -288,6 +342,7 @@ func (f *FS) fill(ctx context.Context, s *staging, start, end int64) error {
 					err = werr
 					break
 				}
+				s.charge(g.end - g.start)
 				s.fetched.add(g.start, g.end)
 			}
 		}
