@@ -89,7 +89,7 @@ func (f *FS) renameFile(ctx context.Context, from, to string) error {
 	oldKey, newKey := f.opts.Mapper.Key(from), f.opts.Mapper.Key(to)
 	if w := f.writers.get(from); w != nil {
 		w.mu.Lock()
-		staged := w.stage != nil && !w.stage.hasBase
+		staged := w.onlyStagedLocked()
 		w.mu.Unlock()
 		if staged {
 			f.moveWriter(from, to, entry{}, false)
@@ -178,7 +178,7 @@ func (f *FS) renameDir(ctx context.Context, from, to string, targetExists bool) 
 	}
 	for _, w := range ws {
 		w.mu.Lock()
-		staged := w.stage != nil && !w.stage.hasBase
+		staged := w.onlyStagedLocked()
 		w.mu.Unlock()
 		if !staged {
 			if err := w.flushHeld(ctx, flushSync); err != nil {

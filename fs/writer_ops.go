@@ -103,6 +103,15 @@ func (w *writer) setattr(in *fuse.SetAttrIn, byOpen bool) (writing bool, err err
 	return w.writeHandles > 0, nil
 }
 
+// onlyStagedLocked reports whether the file exists only in its stage: new,
+// never uploaded, no multipart upload started. A rename then only moves
+// the writer; any other file is uploaded first and its object copied (a
+// stream is completed under its old key rather than its bytes sent again).
+// LOCKS_REQUIRED(w.mu)
+func (w *writer) onlyStagedLocked() bool {
+	return w.stage != nil && !w.stage.hasBase && w.stage.stream == nil
+}
+
 // rekeyLocked gives the stage the key of its new path after a rename;
 // base is the object the rename made (etag "" when none was copied).
 // LOCKS_REQUIRED(w.mu)
@@ -112,6 +121,9 @@ func (w *writer) rekeyLocked(key string, base entry, rewritten bool) {
 		return
 	}
 	s.key = key
+	if s.stream != nil && s.stream.key != key {
+		w.fs.dropStreamLocked(s) // its object has the old name: the stage is uploaded instead
+	}
 	if s.hasBase && base.etag != "" {
 		s.base.key, s.base.etag = key, base.etag
 		if rewritten {

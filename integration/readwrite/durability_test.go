@@ -111,13 +111,28 @@ func TestRenameDuringStreamingWrite(t *testing.T) {
 		must(t, "write more", func() error { _, err := f.Write(p.Bytes(first, more)); return err })
 		must(t, "close", f.Close)
 	}
-	writeAround(func() error { return os.Rename(e.path("f.bin"), e.path("g.bin")) }, "f.bin")
+	// The bytes streamed before the rename are not sent again: the stream
+	// completes under the old name, is copied inside OSS, and the rest goes
+	// up with the copied part.
+	sentOnce := func(what string, s harness.Stats) {
+		t.Helper()
+		if sent := s.BytesInByOp["UploadPart"] + s.BytesInByOp["PutObject"]; sent > first+more+(1<<20) {
+			t.Errorf("%s: %d bytes sent for %d written; the streamed bytes went twice (%v)", what, sent, first+more, s)
+		}
+	}
+	s := e.measure(func() {
+		writeAround(func() error { return os.Rename(e.path("f.bin"), e.path("g.bin")) }, "f.bin")
+	})
 	check("g.bin")
 	e.wantGone("f.bin")
+	sentOnce("rename of the file", s)
 
 	must(t, "mkdir rd", func() error { return os.Mkdir(e.path("rd"), 0o755) })
-	writeAround(func() error { return os.Rename(e.path("rd"), e.path("rd2")) }, "rd/big.bin")
+	s = e.measure(func() {
+		writeAround(func() error { return os.Rename(e.path("rd"), e.path("rd2")) }, "rd/big.bin")
+	})
 	check("rd2/big.bin")
+	sentOnce("rename of its directory", s)
 	if keys := e.keys("rd/"); len(keys) != 0 {
 		t.Errorf("keys under rd/ after it was renamed: %v", keys)
 	}
