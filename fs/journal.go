@@ -27,6 +27,10 @@ const journalSuffix = ".journal"
 // page cache holds it), as the stage file does, not a crash of the host.
 type stageRecord struct {
 	W *[2]int64 `json:"w,omitempty"`
+	// Closed, alone on its line, says whether the content is one a program
+	// finished (a close or fsync started its upload: true) or one being
+	// written (a write came after: false).
+	Closed *bool `json:"closed,omitempty"`
 
 	Key         string            `json:"key,omitempty"`
 	Base        *baseRecord       `json:"base,omitempty"`
@@ -64,12 +68,30 @@ func (s *staging) snapshotLocked() error {
 	for _, sp := range s.written.spans {
 		r.Written = append(r.Written, [2]int64{sp.start, sp.end})
 	}
-	return s.appendRecord(r)
+	if err := s.appendRecord(r); err != nil {
+		return err
+	}
+	if s.closedInJournal { // a snapshot starts as being written
+		s.closedInJournal = false
+		return s.journalClosedLocked(true)
+	}
+	return nil
 }
 
 // journalWrite records that [start, end) of the base's bytes were written.
 func (s *staging) journalWrite(start, end int64) error {
 	return s.appendRecord(stageRecord{W: &[2]int64{start, end}})
+}
+
+// journalClosedLocked records whether the content is finished (see
+// stageRecord.Closed), when that changes.
+// LOCKS_REQUIRED(s.mu)
+func (s *staging) journalClosedLocked(closed bool) error {
+	if s.closedInJournal == closed {
+		return nil
+	}
+	s.closedInJournal = closed
+	return s.appendRecord(stageRecord{Closed: &closed})
 }
 
 // restartJournalLocked replaces the journal with one snapshot (after an
@@ -79,6 +101,7 @@ func (s *staging) restartJournalLocked() error {
 	if err := s.journal.Truncate(0); err != nil {
 		return err
 	}
+	s.closedInJournal = false
 	return s.snapshotLocked()
 }
 
@@ -107,7 +130,7 @@ func readJournal(path string) (stageRecord, error) {
 	}
 	defer f.Close()
 	var state stageRecord
-	found := false
+	found, closed := false, false
 	var written spanSet
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
@@ -116,11 +139,15 @@ func readJournal(path string) (stageRecord, error) {
 		if json.Unmarshal(sc.Bytes(), &r) != nil {
 			break
 		}
-		if r.W != nil {
+		switch {
+		case r.W != nil:
 			written.add(r.W[0], r.W[1])
 			continue
+		case r.Closed != nil:
+			closed = *r.Closed
+			continue
 		}
-		state, found, written = r, true, spanSet{}
+		state, found, written, closed = r, true, spanSet{}, false
 		for _, w := range r.Written {
 			written.add(w[0], w[1])
 		}
@@ -131,6 +158,7 @@ func readJournal(path string) (stageRecord, error) {
 	if !found || state.Key == "" {
 		return stageRecord{}, errNoSnapshot
 	}
+	state.Closed = &closed
 	state.Written = nil
 	for _, sp := range written.spans {
 		state.Written = append(state.Written, [2]int64{sp.start, sp.end})

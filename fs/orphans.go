@@ -169,20 +169,29 @@ func (f *FS) recoverStage(ctx context.Context, when time.Time, data string) erro
 	for _, w := range rec.Written {
 		s.written.add(w[0], w[1])
 	}
-	if !rec.changes(s.size) {
+	switch {
+	case !rec.changes(s.size):
 		log.Debug("a dead process's stage held nothing new; dropped")
 		return nil
-	}
-	if f.unchangedSince(ctx, rec) {
+	case !*rec.Closed && s.size == 0 && len(rec.Written) == 0:
+		// An open that emptied or created the file, and died before
+		// writing: the object stays as it was.
+		log.Info("a process that died had opened the file to replace it and written nothing; the object is unchanged")
+		return nil
+	case !*rec.Closed:
+		// Died while writing: an unfinished file must not replace the
+		// object (or appear as if complete).
+		log.Warn("a process that died was writing the file; its unfinished content is not uploaded")
+	case f.unchangedSince(ctx, rec):
 		st := flushState{key: rec.Key, size: s.size, attr: s.attr, contentDirty: true}
 		st.attr.Size = s.size
 		if _, err := f.putStage(ctx, s, st); err == nil {
-			log.Info("uploaded the file a process that died was writing")
+			log.Info("uploaded the file a process that died had finished but not uploaded")
 			return nil
 		} else {
-			log.WithError(err).Warn("could not upload the file a process that died was writing")
+			log.WithError(err).Warn("could not upload the file a process that died had finished")
 		}
-	} else {
+	default:
 		log.Warn("the object changed since a process that died started writing it: not overwritten")
 	}
 	where, err := f.recover(ctx, when, rec.Key, s)

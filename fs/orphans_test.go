@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ossfuse/ossfuse/meta"
 	"github.com/ossfuse/ossfuse/ossio"
@@ -18,6 +19,7 @@ import (
 // writeEnv is an emulator and a cache directory shared by the
 // filesystems of a test, as by successive mounts.
 type writeEnv struct {
+	srv                *ossemu.Server
 	client             ossio.Client
 	cacheDir, recovery string
 }
@@ -34,7 +36,7 @@ func newWriteEnv(t *testing.T) *writeEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &writeEnv{client: client, cacheDir: t.TempDir(), recovery: t.TempDir()}
+	return &writeEnv{srv: srv, client: client, cacheDir: t.TempDir(), recovery: t.TempDir()}
 }
 
 // mount is a filesystem over the env, as a new mount would make.
@@ -45,6 +47,28 @@ func (e *writeEnv) mount(t *testing.T) *FS {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// failUploads makes every upload fail until the returned function runs.
+func (e *writeEnv) failUploads(t *testing.T) (restore func()) {
+	t.Helper()
+	ops := []string{"PutObject", "InitiateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload"}
+	if err := e.srv.SetFaults(ossemu.Faults{FailRate: 1, FailOps: ops}); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if err := e.srv.SetFaults(ossemu.Faults{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// closeFails closes w as a program's close(2) does while OSS fails.
+func closeFails(t *testing.T, w *writer) {
+	t.Helper()
+	if err := w.flush(context.Background(), flushClose); err == nil {
+		t.Fatalf("close of %s succeeded while every upload fails", w.key())
+	}
 }
 
 // die ends f as kill -9 would: nothing uploaded, nothing removed, its
@@ -109,26 +133,38 @@ func testBytes(n int, seed byte) []byte {
 	return b
 }
 
-// TestRecoverStagesOfDeadProcess kills a mount (as kill -9 does) while it
-// holds a new file, an in-place overwrite, a sequential write that was
-// streaming, and a file whose object another client changed meanwhile;
-// the next mount with the same cache_dir uploads the first three and saves
-// the last to the recovery directory under its key, and leaves nothing of
-// the dead mount in cache_dir.
+// TestRecoverStagesOfDeadProcess kills a mount (as kill -9 does) while
+// it holds files that were closed but could not be uploaded (a new file,
+// an in-place overwrite, a sequential write that streamed), one of which
+// another client replaced meanwhile, and files still being written (an
+// overwrite half done, an O_TRUNC open with nothing written yet). The
+// next mount with the same cache_dir uploads the finished files whose
+// object is unchanged, saves the rest to the recovery directory under
+// their keys without replacing any object by an unfinished one, and
+// leaves nothing of the dead mount in cache_dir.
 func TestRecoverStagesOfDeadProcess(t *testing.T) {
 	e := newWriteEnv(t)
 	base := testBytes(3<<20, 1)
-	e.put(t, "inplace.bin", base)
-	e.put(t, "changed.bin", base)
+	for _, key := range []string{"inplace.bin", "changed.bin", "half.bin", "trunc.bin"} {
+		e.put(t, key, base)
+	}
 
 	dead := e.mount(t)
 	fresh := []byte("a new file, never uploaded\n")
-	write(t, dead, "new.txt", fresh, 0, true)
-	write(t, dead, "inplace.bin", []byte("XYZ"), 1<<20, false)
 	streamed := testBytes(12<<20, 9) // past two parts: it streams
-	write(t, dead, "dir/streamed.bin", streamed, 0, true)
-	write(t, dead, "changed.bin", []byte("ours"), 0, false)
+	half := write(t, dead, "half.bin", []byte("new content, half written"), 0, false)
+	if _, err := dead.attachWriter(context.Background(), "trunc.bin", true, true); err != nil {
+		t.Fatal(err)
+	}
+	stream := write(t, dead, "dir/streamed.bin", streamed, 0, true)
+	restore := e.failUploads(t)
+	closeFails(t, stream)
+	closeFails(t, write(t, dead, "new.txt", fresh, 0, true))
+	closeFails(t, write(t, dead, "inplace.bin", []byte("XYZ"), 1<<20, false))
+	closeFails(t, write(t, dead, "changed.bin", []byte("ours"), 0, false))
+	restore()
 	e.put(t, "changed.bin", []byte("theirs")) // another client, meanwhile
+	_ = half
 	die(dead)
 
 	next := e.mount(t)
@@ -150,16 +186,36 @@ func TestRecoverStagesOfDeadProcess(t *testing.T) {
 	if got := e.body(t, "changed.bin"); string(got) != "theirs" {
 		t.Errorf("changed.bin = %q: the other client's version must stay", got)
 	}
-	saved, _ := filepath.Glob(filepath.Join(e.recovery, "*", "changed.bin"))
-	if len(saved) != 1 {
-		t.Fatalf("recovery directory holds %v, want one changed.bin", saved)
+	for _, key := range []string{"half.bin", "trunc.bin"} {
+		if got := e.body(t, key); !bytes.Equal(got, base) {
+			t.Errorf("%s: %d bytes; a file the dead process had not finished must leave the object as it was", key, len(got))
+		}
 	}
-	// The base bytes it did not write are gone with the old version: the
-	// copy has what was written, and zeros there (the log says so).
+	saved := func(key string) []byte {
+		t.Helper()
+		found, _ := filepath.Glob(filepath.Join(e.recovery, "*", key))
+		if len(found) != 1 {
+			t.Errorf("recovery directory holds %v for %s, want one copy", found, key)
+			return nil
+		}
+		b, _ := os.ReadFile(found[0])
+		return b
+	}
+	// The base bytes changed.bin did not write are gone with the old
+	// version: the copy has what was written, and zeros there (the log
+	// says so).
 	wantSaved := make([]byte, len(base))
 	copy(wantSaved, "ours")
-	if got, _ := os.ReadFile(saved[0]); !bytes.Equal(got, wantSaved) {
+	if got := saved("changed.bin"); !bytes.Equal(got, wantSaved) {
 		t.Errorf("recovered changed.bin: %d bytes starting %q, want %d bytes: our write, then zeros", len(got), got[:min(8, len(got))], len(wantSaved))
+	}
+	wantHalf := bytes.Clone(base)
+	copy(wantHalf, "new content, half written")
+	if got := saved("half.bin"); !bytes.Equal(got, wantHalf) {
+		t.Errorf("recovered half.bin: %d bytes, want the base with the half-done write", len(got))
+	}
+	if found, _ := filepath.Glob(filepath.Join(e.recovery, "*", "trunc.bin")); len(found) != 0 {
+		t.Errorf("an O_TRUNC open that wrote nothing was saved: %v", found)
 	}
 	if _, err := os.Stat(dead.stageDir); !os.IsNotExist(err) {
 		t.Errorf("the dead mount's stage directory is still there (%v)", err)
@@ -173,6 +229,9 @@ func TestRecoverStagesLeavesLiveMountsAlone(t *testing.T) {
 	e := newWriteEnv(t)
 	live := e.mount(t)
 	w := write(t, live, "open.txt", []byte("still being written"), 0, true)
+	restore := e.failUploads(t)
+	closeFails(t, w) // finished: a dead process's stage would be uploaded
+	restore()
 
 	old := filepath.Join(e.cacheDir, "stages-1")
 	if err := os.MkdirAll(old, 0o700); err != nil {
@@ -204,9 +263,21 @@ func TestRecoverStagesLeavesLiveMountsAlone(t *testing.T) {
 		t.Errorf("the old stage directory is still there (%v)", err)
 	}
 
-	w.release(context.Background(), true) // the last close uploads it
+	// Its upload failed at close: once released it is retried in the
+	// background, without a flush or a remount.
+	w.release(context.Background(), true)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, err := e.client.HeadObject(context.Background(), "open.txt"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("open.txt not uploaded in the background within a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if got := e.body(t, "open.txt"); string(got) != "still being written" {
-		t.Errorf("open.txt after its close = %q", got)
+		t.Errorf("open.txt after its background upload = %q", got)
 	}
 	if err := live.Close(context.Background()); err != nil {
 		t.Fatal(err)

@@ -90,6 +90,9 @@ type staging struct {
 	// emptied says the content was emptied by the open that created or
 	// truncated it (O_TRUNC), and nothing written since.
 	emptied bool
+	// closedInJournal says the journal's last word is that the content
+	// is finished (stageRecord.Closed).
+	closedInJournal bool
 	// spoiled is set when a write could not be staged: the content is not
 	// what the program wrote, and must never be uploaded.
 	spoiled error
@@ -189,6 +192,9 @@ func (s *staging) writeAtLocked(p []byte, off int64) (int, error) {
 		s.size = max(s.size, end)
 		s.emptied = false
 		s.changedContent()
+		if jerr := s.journalClosedLocked(false); jerr != nil && err == nil {
+			err = jerr
+		}
 	}
 	return n, err
 }
@@ -214,6 +220,9 @@ func (s *staging) truncateLocked(size int64) error {
 	s.size = size
 	s.emptied = false // an explicit truncation is a change to upload; see writer.setattr
 	s.changedContent()
+	if err := s.journalClosedLocked(false); err != nil {
+		return err
+	}
 	if lowered {
 		return s.snapshotLocked()
 	}

@@ -247,6 +247,13 @@ func (w *writer) flushHeld(ctx context.Context, reason flushReason) error {
 		s.appendTimer.Stop()
 		s.appendTimer = nil
 	}
+	// What a close or fsync uploads is finished content: should this
+	// process die before it is in OSS, the next mount uploads it.
+	if err := s.journalClosedLocked(true); err != nil {
+		w.spoilLocked(err)
+		w.mu.Unlock()
+		return s.spoiled
+	}
 	st := flushState{
 		key: s.key, size: s.size, attr: s.attr,
 		contentGen: s.contentGen, attrGen: s.attrGen, contentDirty: s.contentDirty(), explicitMtime: s.explicitMtime,
