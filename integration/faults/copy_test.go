@@ -109,7 +109,7 @@ func (d *drill) waitUploaded(tr tree, dest string, rels []string, timeout time.D
 		var still []string
 		for _, rel := range left {
 			f, _ := tr.file(rel)
-			key := dest + "/" + rel
+			key := keyOf(dest, rel)
 			if size, err := d.size(key); err != nil || size != f.size {
 				still = append(still, rel)
 				continue

@@ -245,7 +245,7 @@ func (d *drill) wantSaved(tr tree, dest string, orRecovered bool, skip map[strin
 			skipped[why]++
 			continue
 		}
-		key := dest + "/" + f.rel
+		key := keyOf(dest, f.rel)
 		at, detail := d.where(key, f, recovery)
 		switch {
 		case at == "":
@@ -271,6 +271,18 @@ func (d *drill) wantSaved(tr tree, dest string, orRecovered bool, skip map[strin
 		d.t.Errorf("%d of %d files are neither in the bucket nor in recovery_dir with their bytes:\n  %s", len(lost), len(tr.files), strings.Join(shown, "\n  "))
 	}
 }
+
+// keyOf is the key of the file rel of a tree copied to the directory
+// dest of the mount ("" for its root).
+func keyOf(dest, rel string) string {
+	if dest == "" {
+		return rel
+	}
+	return dest + "/" + rel
+}
+
+// md5Of returns the MD5 of b.
+func md5Of(b []byte) [md5.Size]byte { return md5.Sum(b) }
 
 // fileMD5 returns the MD5 and size of a local file (or of one in the mount).
 func fileMD5(p string) ([md5.Size]byte, int64, error) {
