@@ -32,6 +32,9 @@ type drill struct {
 	c   ossio.Client
 	// cacheDir and recoveryDir are the mount's cache_dir and recovery_dir.
 	cacheDir, recoveryDir string
+	// prefix is the mount's prefix in the bucket ("p/"), "" for the whole
+	// bucket. The helpers take keys relative to the mount's root.
+	prefix string
 }
 
 // setup adjusts newDrill.
@@ -41,6 +44,8 @@ type setup struct {
 	dataDir bool
 	// cacheDir is the mount's cache_dir; "" for a fresh directory.
 	cacheDir string
+	// prefix mounts BUCKET:/PREFIX instead of the whole bucket.
+	prefix string
 	// options are more -o options of the mount.
 	options []string
 	// beforeMount runs once the emulator listens, before the mount.
@@ -57,6 +62,9 @@ func newDrill(t *testing.T, s setup) *drill {
 		args = append(args, "--data-dir", t.TempDir())
 	}
 	d := &drill{t: t, cacheDir: s.cacheDir, recoveryDir: t.TempDir()}
+	if s.prefix != "" {
+		d.prefix = strings.Trim(s.prefix, "/") + "/"
+	}
 	d.emu = harness.StartEmulator(t, harness.WithBucket(drillBucket), harness.WithEmulatorArgs(args...))
 	d.c = d.emu.Client(t)
 	if d.cacheDir == "" {
@@ -66,7 +74,11 @@ func newDrill(t *testing.T, s setup) *drill {
 		s.beforeMount(d)
 	}
 	opts := append([]string{"cache_dir=" + d.cacheDir, "recovery_dir=" + d.recoveryDir}, s.options...)
-	d.m = harness.Mount(t, d.emu, harness.WithOptions(opts...))
+	mopts := []harness.MountOption{harness.WithOptions(opts...)}
+	if d.prefix != "" {
+		mopts = append(mopts, harness.WithPrefix(d.prefix))
+	}
+	d.m = harness.Mount(t, d.emu, mopts...)
 	t.Logf("emulator %s (fault seed %d), mount %s, cache_dir %s, recovery_dir %s", d.emu.Endpoint, faultSeed, d.m.Dir, d.cacheDir, d.recoveryDir)
 	return d
 }
@@ -81,7 +93,7 @@ func (d *drill) ctx() context.Context {
 // put stores an object behind the mount's back.
 func (d *drill) put(key string, body []byte) {
 	d.t.Helper()
-	if _, err := d.c.PutObject(d.ctx(), ossio.PutRequest{Key: key, Body: bytes.NewReader(body), Size: int64(len(body))}); err != nil {
+	if _, err := d.c.PutObject(d.ctx(), ossio.PutRequest{Key: d.prefix + key, Body: bytes.NewReader(body), Size: int64(len(body))}); err != nil {
 		d.t.Fatalf("PutObject %q: %v", key, err)
 	}
 }
@@ -100,6 +112,29 @@ func (o object) String() string {
 	return fmt.Sprintf("%d bytes, md5 %x", o.size, o.sum)
 }
 
+// keys lists the keys under the mount's root (relative to it), sorted.
+func (d *drill) keys() []string {
+	d.t.Helper()
+	var out []string
+	req := ossio.ListRequest{Prefix: d.prefix}
+	for range 1000 { // a million keys: far more than any drill makes
+		page, err := d.c.ListObjects(d.ctx(), req)
+		if err != nil {
+			d.t.Fatalf("ListObjects %q: %v", d.prefix, err)
+		}
+		for _, o := range page.Objects {
+			out = append(out, strings.TrimPrefix(o.Key, d.prefix))
+		}
+		if !page.IsTruncated {
+			sort.Strings(out)
+			return out
+		}
+		req.ContinuationToken = page.NextContinuationToken
+	}
+	d.t.Fatalf("ListObjects %q: more than 1000 pages", d.prefix)
+	return nil
+}
+
 // object reads key from the bucket. Errors other than "not found" fail the test.
 func (d *drill) object(key string) object {
 	d.t.Helper()
@@ -114,7 +149,7 @@ func (d *drill) object(key string) object {
 func (d *drill) tryObject(key string) (object, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	res, err := d.c.GetObject(ctx, ossio.GetRequest{Key: key, Length: -1})
+	res, err := d.c.GetObject(ctx, ossio.GetRequest{Key: d.prefix + key, Length: -1})
 	if errors.Is(err, ossio.ErrNotFound) {
 		return object{}, nil
 	}
@@ -134,7 +169,9 @@ func (d *drill) tryObject(key string) (object, error) {
 
 // size returns the size of key in the bucket, -1 when missing.
 func (d *drill) size(key string) (int64, error) {
-	info, err := d.c.HeadObject(d.ctx(), key)
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	info, err := d.c.HeadObject(ctx, d.prefix+key)
 	switch {
 	case errors.Is(err, ossio.ErrNotFound):
 		return -1, nil
@@ -144,8 +181,8 @@ func (d *drill) size(key string) (int64, error) {
 	return info.Size, nil
 }
 
-// recovered returns the files in recovery_dir by key, from the layout
-// recovery_dir/<time>/<key>.
+// recovered returns the files in recovery_dir by key relative to the
+// mount's root, from the layout recovery_dir/<time>/<bucket key>.
 func (d *drill) recovered() map[string][]string {
 	d.t.Helper()
 	out := map[string][]string{}
@@ -156,8 +193,9 @@ func (d *drill) recovered() map[string][]string {
 		rel, _ := filepath.Rel(d.recoveryDir, p)
 		_, key, ok := strings.Cut(filepath.ToSlash(rel), "/")
 		if !ok {
-			key = rel // not in a <time> directory: reported under its name
+			key = "<no key: a file named " + rel + ">" // not in a <time> directory
 		}
+		key, _ = strings.CutPrefix(key, d.prefix)
 		out[key] = append(out[key], p)
 		return nil
 	})

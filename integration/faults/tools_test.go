@@ -86,6 +86,14 @@ func (tl *tool) running() bool {
 	}
 }
 
+// kill kills the tool's process group and waits for it to exit.
+func (tl *tool) kill() {
+	if tl.running() {
+		_ = syscall.Kill(-tl.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	<-tl.done
+}
+
 // wait waits for the tool to exit (its timeout bounds it) and returns its
 // exit status; a tool killed by its timeout fails the test: it hung.
 func (tl *tool) wait(t *testing.T) int {
