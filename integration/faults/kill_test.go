@@ -73,7 +73,10 @@ func TestKill9DuringTruncatingOpen(t *testing.T) {
 	target := d.m.Path("precious.bin")
 	sh := startTool(t, toolTimeout, nil, d.m.Dir, "bash", "-c", "bash -c 'sleep 30' > precious.bin")
 	var holder int
-	if !waitFor(opTimeout, pollEvery, func() bool { holder = findHolder(sh.cmd.Process.Pid, "sleep", 1, target); return holder > 0 || !sh.running() }) || holder == 0 {
+	if !waitFor(opTimeout, pollEvery, func() bool {
+		holder = findHolder(sh.cmd.Process.Pid, "sleep", 1, target)
+		return holder > 0 || !sh.running()
+	}) || holder == 0 {
 		t.Fatalf("no sleep with its stdout on %s within %v (shell running: %v): %s", target, opTimeout, sh.running(), sh.stderr.String())
 	}
 	t.Logf("sleep (pid %d) holds precious.bin open as its stdout, truncated and unwritten; killing ossfuse", holder)
