@@ -12,7 +12,7 @@ import (
 
 // TestReclaimWhileDirty writes three files while every PutObject answers
 // 503, so each close returns EIO, then makes the kernel forget their
-// inodes (sync; echo 2 > /proc/sys/vm/drop_caches). The files must still
+// inodes (sync, echo 2 > /proc/sys/vm/drop_caches). The files must still
 // be listed and readable at their paths, from the mount's stages; once
 // OSS answers again they are uploaded in the background without a
 // remount; after the unmount the bucket holds all three, recovery_dir
@@ -44,7 +44,10 @@ func TestReclaimWhileDirty(t *testing.T) {
 		}
 	}
 
-	harness.Run(t, "/", "sh", "-c", "sync; echo 2 > /proc/sys/vm/drop_caches")
+	// sync -f: only the mount's file system. A plain sync would also wait
+	// on every other FUSE mount of the machine, some of which may be hung
+	// on purpose by other tests.
+	harness.Run(t, d.m.Dir, "sh", "-c", "sync -f . && echo 2 > /proc/sys/vm/drop_caches")
 
 	var names []string
 	err := bounded(t, opTimeout, "readdir", func() error {
