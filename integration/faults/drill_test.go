@@ -258,11 +258,11 @@ func (d *drill) where(key string, f srcFile, recovery map[string][]string) (stri
 	}
 	detail := "bucket: " + o.String()
 	for _, p := range recovery[key] {
-		if sum, size, err := fileMD5(p); err == nil && size == f.size && sum == f.sum {
+		sum, size, err := fileMD5(p)
+		if err == nil && size == f.size && sum == f.sum {
 			return p, ""
-		} else {
-			detail += fmt.Sprintf("; %s: %d bytes, md5 %x (%v)", p, size, sum, err)
 		}
+		detail += fmt.Sprintf("; %s: %d bytes, md5 %x (%v)", p, size, sum, err)
 	}
 	return "", detail
 }
