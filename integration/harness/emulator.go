@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,9 +40,13 @@ type Emulator struct {
 	// emulator accepts anonymous requests.
 	KeyID, Secret string
 
-	proc   *process
+	bins   Binaries
+	args   []string // ossemu's arguments but --addr
 	stderr *syncBuffer
 	once   sync.Once
+
+	mu   sync.Mutex
+	proc *process // GUARDED_BY(mu); replaced by Restart
 }
 
 type emulatorConfig struct {
@@ -90,8 +95,8 @@ func NewEmulator(bins Binaries, opts ...EmulatorOption) (*Emulator, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	e := &Emulator{Bucket: c.bucket, Region: DefaultRegion, stderr: &syncBuffer{}}
-	args := []string{"--addr", "127.0.0.1:0", "--bucket", c.bucket, "--region", e.Region}
+	e := &Emulator{Bucket: c.bucket, Region: DefaultRegion, bins: bins, stderr: &syncBuffer{}}
+	args := []string{"--bucket", c.bucket, "--region", e.Region}
 	if !c.anonymous {
 		e.KeyID, e.Secret = defaultKeyID, defaultSecret
 		args = append(args, "--access-key", e.KeyID+":"+e.Secret)
@@ -99,32 +104,56 @@ func NewEmulator(bins Binaries, opts ...EmulatorOption) (*Emulator, error) {
 	if c.latency > 0 {
 		args = append(args, "--latency", c.latency.String())
 	}
-	args = append(args, c.args...)
-	cmd := exec.Command(bins.Ossemu, args...)
+	e.args = append(args, c.args...)
+	p, addr, err := e.launch("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	e.proc, e.Endpoint = p, addr
+	return e, nil
+}
+
+// launch starts ossemu listening on addr and returns it with the base URL
+// it announced, once it listens.
+func (e *Emulator) launch(addr string) (*process, string, error) {
+	cmd := exec.Command(e.bins.Ossemu, append([]string{"--addr", addr}, e.args...)...)
 	banner := &bannerWriter{prefix: "ossemu listening on ", found: make(chan string, 1)}
 	cmd.Stdout, cmd.Stderr = banner, e.stderr
 	p, err := startProcess("ossemu", cmd)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	e.proc = p
 	select {
-	case addr := <-banner.found:
-		e.Endpoint = addr
-		return e, nil
+	case url := <-banner.found:
+		return p, url, nil
 	case <-p.done:
-		return nil, fmt.Errorf("harness: ossemu exited before listening: %v\n%s", p.err, e.stderr.String())
+		return nil, "", fmt.Errorf("harness: ossemu exited before listening: %v\n%s", p.err, e.stderr.String())
 	case <-time.After(listenTimeout):
 		_ = p.stop(emulatorStopFor)
-		return nil, fmt.Errorf("harness: ossemu did not listen within %v\n%s", listenTimeout, e.stderr.String())
+		return nil, "", fmt.Errorf("harness: ossemu did not listen within %v\n%s", listenTimeout, e.stderr.String())
 	}
 }
 
-// Close stops the emulator (SIGTERM, then SIGKILL after a grace period).
+// Close stops the emulator (SIGTERM, then SIGKILL after a grace period),
+// resuming it first if Freeze stopped it.
 func (e *Emulator) Close() error {
 	var err error
-	e.once.Do(func() { err = e.proc.stop(emulatorStopFor) })
+	e.once.Do(func() {
+		p := e.current()
+		if p == nil {
+			return // killed and not restarted
+		}
+		p.signal(syscall.SIGCONT)
+		err = p.stop(emulatorStopFor)
+	})
 	return err
+}
+
+// current returns the running process, nil after Kill.
+func (e *Emulator) current() *process {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.proc
 }
 
 // Log returns what the emulator wrote to stderr.

@@ -74,3 +74,51 @@ func TestQuoteCommand(t *testing.T) {
 		t.Errorf("quoteCommand = %s", got)
 	}
 }
+
+// TestEmulatorKillRestartFreeze checks the crash helpers: an emulator on a
+// data directory killed with SIGKILL refuses connections, restarts at the
+// same address with its objects, and a frozen one answers only once thawed.
+func TestEmulatorKillRestartFreeze(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: builds and runs ossemu; not run with -short")
+	}
+	e := StartEmulator(t, WithBucket("harness"), WithEmulatorArgs("--data-dir", t.TempDir()))
+	c := e.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.PutObject(ctx, ossio.PutRequest{Key: "k", Body: bytes.NewReader([]byte("kept")), Size: 4}); err != nil {
+		t.Fatal(err)
+	}
+	endpoint := e.Endpoint
+	if err := e.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.HeadObject(ctx, "k"); err == nil {
+		t.Fatal("HeadObject answered while the emulator was killed")
+	}
+	if err := e.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if e.Endpoint != endpoint {
+		t.Errorf("restarted at %s, want %s", e.Endpoint, endpoint)
+	}
+	if info, err := c.HeadObject(ctx, "k"); err != nil || info.Size != 4 {
+		t.Fatalf("after restart: HeadObject = %+v, %v; want the 4-byte object", info, err)
+	}
+
+	if err := e.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Thaw() })
+	frozen, cancelFrozen := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancelFrozen()
+	if _, err := c.HeadObject(frozen, "k"); err == nil {
+		t.Fatal("HeadObject answered while the emulator was frozen")
+	}
+	if err := e.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.HeadObject(ctx, "k"); err != nil {
+		t.Fatalf("after thaw: %v", err)
+	}
+}
