@@ -3,8 +3,6 @@ package readwrite
 import (
 	"errors"
 	"os"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -21,67 +19,6 @@ func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) 
 			t.Fatalf("%s: not within %v", what, within)
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// TestDirtyFilesSurviveInodeReclaim writes three files while every upload
-// fails (each close returns EIO), then makes the kernel forget their
-// inodes, as memory pressure does: the files stay visible and readable at
-// their paths, are uploaded in the background once OSS answers again (no
-// flush, no remount), and the unmount that follows has nothing to recover.
-func TestDirtyFilesSurviveInodeReclaim(t *testing.T) {
-	recovery := t.TempDir()
-	cacheDir := t.TempDir()
-	e := newEnv(t, harness.WithOptions("recovery_dir="+recovery, "cache_dir="+cacheDir))
-	must(t, "mkdir d", func() error { return os.Mkdir(e.path("d"), 0o755) })
-	e.faults(`{"failRate":1,"failCodes":["503"],"failOps":["PutObject"]}`)
-	names := []string{"one", "two", "three"}
-	for _, name := range names {
-		err := bounded(t, "write "+name, func() error { return os.WriteFile(e.path("d", name), []byte("content of "+name+"\n"), 0o644) })
-		if !errors.Is(err, syscall.EIO) {
-			t.Fatalf("close of %s while every upload fails: %v, want EIO", name, err)
-		}
-	}
-	dropInodes(t)
-
-	if got := run(t, e.m.Dir, "ls d"); got != "one\nthree\ntwo\n" {
-		t.Errorf("ls d after the kernel forgot the inodes = %q", got)
-	}
-	for _, name := range names {
-		if got, err := os.ReadFile(e.path("d", name)); err != nil || string(got) != "content of "+name+"\n" {
-			t.Errorf("read %s after the kernel forgot its inode: %q, %v", name, got, err)
-		}
-	}
-	dropInodes(t)
-
-	e.emu.SetFaults(t, `{}`)
-	for _, name := range names {
-		key := "d/" + name
-		waitFor(t, key+" uploaded in the background", 2*time.Minute, func() bool { return e.exists(key) })
-		if got := e.body(key); string(got) != "content of "+name+"\n" {
-			t.Errorf("%s in the bucket = %q", key, got)
-		}
-	}
-	if err := e.m.Unmount(); err != nil {
-		t.Fatalf("unmount after the background uploads: %v\n%s", err, e.m.Log())
-	}
-	if saved, _ := filepath.Glob(filepath.Join(recovery, "*")); len(saved) != 0 {
-		t.Errorf("recovery directory holds %v; everything was uploaded", saved)
-	}
-	if left, _ := os.ReadDir(cacheDir); len(left) != 0 {
-		t.Errorf("cache_dir holds %v after a clean unmount", left)
-	}
-	if strings.Contains(e.m.Log(), "saved") {
-		t.Errorf("the log claims something was saved:\n%s", e.m.Log())
-	}
-}
-
-// dropInodes makes the kernel forget every unused inode and dentry.
-func dropInodes(t *testing.T) {
-	t.Helper()
-	syscall.Sync()
-	if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("2"), 0); err != nil {
-		t.Skipf("cannot make the kernel drop its inodes (needs root): %v", err)
 	}
 }
 
