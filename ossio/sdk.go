@@ -20,6 +20,8 @@ type sdkClient struct {
 	// commitSafe is the per-call option for requests that must not be
 	// replayed once they may have taken effect (see commitSafeRetryer).
 	commitSafe func(*oss.Options)
+	// base is the retryer of every request; sendBody retries with it.
+	base retry.Retryer
 	// onFailed hears of every request that failed for good (Config.OnFailedRequest).
 	onFailed func(e *Error, retrying bool)
 }
@@ -52,6 +54,7 @@ func newSDKClient(api *oss.Client, bucket string, base retry.Retryer, onFailed f
 		api:        api,
 		bucket:     bucket,
 		onFailed:   onFailed,
+		base:       base,
 		commitSafe: func(o *oss.Options) { o.Retryer = safe },
 	}
 }

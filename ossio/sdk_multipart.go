@@ -3,6 +3,7 @@ package ossio
 import (
 	"cmp"
 	"context"
+	"io"
 	"slices"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
@@ -55,7 +56,12 @@ func (c *sdkClient) UploadPart(ctx context.Context, req UploadPartRequest) (Part
 	if req.Size >= 0 {
 		in.ContentLength = oss.Ptr(req.Size)
 	}
-	out, err := c.api.UploadPart(ctx, in)
+	var out *oss.UploadPartResult
+	err := c.sendBody(ctx, req.Body, false, func(body io.Reader, opt func(*oss.Options)) (err error) {
+		in.Body = body
+		out, err = c.api.UploadPart(ctx, in, opt)
+		return err
+	})
 	if err != nil {
 		return Part{}, c.fail(op, req.Key, err)
 	}

@@ -30,11 +30,12 @@ func (c *sdkClient) PutObject(ctx context.Context, req PutRequest) (PutResult, e
 	if req.Size >= 0 {
 		in.ContentLength = oss.Ptr(req.Size)
 	}
-	var opts []func(*oss.Options)
-	if req.ForbidOverwrite {
-		opts = append(opts, c.commitSafe)
-	}
-	out, err := c.api.PutObject(ctx, in, opts...)
+	var out *oss.PutObjectResult
+	err := c.sendBody(ctx, req.Body, req.ForbidOverwrite, func(body io.Reader, opt func(*oss.Options)) (err error) {
+		in.Body = body
+		out, err = c.api.PutObject(ctx, in, opt)
+		return err
+	})
 	if err != nil {
 		return PutResult{}, c.fail(op, req.Key, err)
 	}
@@ -67,7 +68,12 @@ func (c *sdkClient) AppendObject(ctx context.Context, req AppendRequest) (Append
 		in.ContentType = optString(req.ContentType)
 		in.Metadata = req.Meta
 	}
-	out, err := c.api.AppendObject(ctx, in, c.commitSafe)
+	var out *oss.AppendObjectResult
+	err := c.sendBody(ctx, req.Body, true, func(body io.Reader, opt func(*oss.Options)) (err error) {
+		in.Body = body
+		out, err = c.api.AppendObject(ctx, in, opt)
+		return err
+	})
 	if err != nil {
 		return AppendResult{}, c.fail(op, req.Key, err)
 	}
