@@ -4,6 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ossfuse/ossfuse/fs"
+	"github.com/ossfuse/ossfuse/internal/units"
+	"github.com/ossfuse/ossfuse/ossio"
 )
 
 // Requests other than mounting that the command line can make.
@@ -121,7 +125,26 @@ func parseArgs(args []string, defaults config) (config, error) {
 	case c.sessionToken != "" && c.accessKeyID == "":
 		return c, errors.New("option session_token needs access_key_id and access_key_secret")
 	}
-	return c, nil
+	return c, checkPartFits(c)
+}
+
+// checkPartFits checks that a part fits in the memory budget: a streaming
+// upload holds its part being filled whole, and would wait for ever for
+// budget that no one can give back.
+func checkPartFits(c config) error {
+	memory, memoryFrom := c.memory, ""
+	if memory == 0 {
+		memory, memoryFrom = fs.DefaultMemoryBudget, ", the default"
+	}
+	part, partFrom := c.partSize, ""
+	if part == 0 {
+		part, partFrom = ossio.DefaultPartSize, ", the default"
+	}
+	if part > memory {
+		return fmt.Errorf("option part_size (%s%s) is larger than memory (%s%s): a part being written is held in memory whole; raise memory or lower part_size",
+			units.FormatBytes(part), partFrom, units.FormatBytes(memory), memoryFrom)
+	}
+	return nil
 }
 
 // applySetting checks one setting against the table and applies it.
