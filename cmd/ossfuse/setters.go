@@ -79,14 +79,29 @@ func shortDuration(d time.Duration) string {
 	return d.String()
 }
 
-func uintOption(base int, field func(*config) *uint32) func(*config, string) error {
+func uintOption(field func(*config) *uint32) func(*config, string) error {
 	return func(c *config, v string) error {
-		n, err := strconv.ParseUint(v, base, 32)
+		n, err := strconv.ParseUint(v, 10, 32)
 		if err != nil {
-			if base == 8 {
-				return errors.New("want an octal number such as 022")
-			}
 			return errors.New("want a non-negative integer")
+		}
+		*field(c) = uint32(n)
+		return nil
+	}
+}
+
+// modeOption reads octal permission bits from min to max. Bits beyond max
+// would be dropped silently downstream, and a file_mode or dir_mode of 0
+// means the default there, so neither is accepted.
+func modeOption(min, max uint32, example string, field func(*config) *uint32) func(*config, string) error {
+	want := fmt.Sprintf("want an octal number from %o to %o, such as %s", min, max, example)
+	if min > 0 {
+		want += " (for no permissions, use umask=0777)"
+	}
+	return func(c *config, v string) error {
+		n, err := strconv.ParseUint(v, 8, 32)
+		if err != nil || uint32(n) < min || uint32(n) > max {
+			return errors.New(want)
 		}
 		*field(c) = uint32(n)
 		return nil
