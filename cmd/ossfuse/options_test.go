@@ -201,9 +201,9 @@ func TestSizesAndDurationsRefuseNonsense(t *testing.T) {
 // upload filling such a part would wait for ever.
 func TestPartMustFitInMemory(t *testing.T) {
 	for opts, wantInErr := range map[string]string{
-		"memory=8MiB,part_size=16MiB": "option part_size (16MiB) is larger than memory (8MiB)",
-		"part_size=512MiB":            "option part_size (512MiB) is larger than memory (256MiB, the default)",
-		"memory=1MiB":                 "option part_size (8MiB, the default) is larger than memory (1MiB)",
+		"memory=8MiB,part_size=16MiB": "option part_size is larger than memory: a part",
+		"part_size=512MiB":            "option part_size is larger than memory (256MiB, the default)",
+		"memory=1MiB":                 "option memory is smaller than part_size (8MiB, the default)",
 	} {
 		_, err := parseArgs([]string{"bkt", "/mnt/x", "-o", "endpoint=e," + opts}, defaultConfig())
 		if err == nil || !strings.Contains(err.Error(), wantInErr) {

@@ -134,11 +134,13 @@ func cleanArgs(args []string, table []option) []string {
 	var opts []string
 	for _, s := range cl.settings {
 		o, ok := findOption(table, s.name)
-		if !ok || o.secret || isFstabNoise(s.name) {
+		// What follows a secret in its -o list may be a piece of it, cut
+		// off by an unescaped comma: it is left out too.
+		if !ok || o.secret || s.afterSecret != "" || isFstabNoise(s.name) {
 			continue
 		}
 		if s.hasValue {
-			opts = append(opts, s.name+"="+s.value)
+			opts = append(opts, s.name+"="+escapeOption(s.value))
 		} else {
 			opts = append(opts, s.name)
 		}
