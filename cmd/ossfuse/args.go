@@ -74,7 +74,7 @@ func splitArgs(args []string, table []option) (commandLine, error) {
 			}
 			cl.settings = append(cl.settings, s)
 		case strings.HasPrefix(a, "-") && a != "-":
-			return cl, fmt.Errorf("unknown flag %s (see --help)", a)
+			return cl, fmt.Errorf("unknown flag %s (see --help)", shownFlag(a, table))
 		default:
 			cl.positional = append(cl.positional, a)
 		}
@@ -244,6 +244,20 @@ func isFstabNoise(name string) bool {
 		return true
 	}
 	return strings.HasPrefix(name, "x-systemd.") || strings.HasPrefix(name, "x-") || name == "comment"
+}
+
+// shownFlag is an unknown flag as an error may show it: without its
+// value, and without anything after a secret's name (-access_key_secret=x
+// or -access_key_secret:x, a dash missing, would show the secret).
+func shownFlag(a string, table []option) string {
+	name, _, hasValue := strings.Cut(a, "=")
+	if secret, ok := secretPrefix(table, strings.TrimLeft(name, "-")); ok {
+		return name[:len(name)-len(strings.TrimLeft(name, "-"))] + secret + "..."
+	}
+	if hasValue {
+		return name + "=..."
+	}
+	return name
 }
 
 // secretPrefix returns the secret option that name starts with, if any.

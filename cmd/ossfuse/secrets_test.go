@@ -146,11 +146,15 @@ func TestSecretPiecesNeverInErrors(t *testing.T) {
 				}
 			}
 		}
-		// The = mistyped: the name holds the secret.
-		for _, typo := range []string{o.name + ":Xq7", o.name + "Xq7", o.name + " Xq7,Zr9"} {
-			_, err := parseArgs([]string{"bkt", "/mnt/x", "-o", "endpoint=e," + typo}, defaultConfig())
+		// The = or a dash mistyped: the name holds the secret.
+		for _, typo := range [][]string{
+			{"-o", "endpoint=e," + o.name + ":Xq7"}, {"-o", "endpoint=e," + o.name + "Xq7"},
+			{"-o", "endpoint=e," + o.name + " Xq7,Zr9"}, {"--" + o.name + ":Xq7", "-o", "endpoint=e"},
+			{"-" + o.name + "=Xq7", "-o", "endpoint=e"}, {"-" + o.name + ":Xq7", "-o", "endpoint=e"},
+		} {
+			_, err := parseArgs(append([]string{"bkt", "/mnt/x"}, typo...), defaultConfig())
 			if err == nil || strings.Contains(err.Error(), "Xq7") || strings.Contains(err.Error(), "Zr9") || !strings.Contains(err.Error(), o.name) {
-				t.Errorf("-o %s: error %v; want one naming %s and not the secret", typo, err, o.name)
+				t.Errorf("%q: error %v; want one naming %s and not the secret", typo, err, o.name)
 			}
 		}
 	}
