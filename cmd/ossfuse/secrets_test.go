@@ -68,6 +68,9 @@ func TestArgsThroughDescriptor(t *testing.T) {
 	if _, _, err := parseInternal([]string{argsFDFlag + "x", "--"}); err == nil {
 		t.Error("a bad descriptor number is accepted")
 	}
+	if _, _, err := parseInternal([]string{argsFDFlag + "3", "access_key_secret=Xq7", "--"}); err == nil || strings.Contains(err.Error(), "Xq7") {
+		t.Errorf("internal invocation with another argument: %v; want an error without it", err)
+	}
 }
 
 func TestHelperArgs(t *testing.T) {
