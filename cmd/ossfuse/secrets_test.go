@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestCleanArgsDropsSecrets(t *testing.T) {
@@ -40,14 +42,19 @@ func TestCleanArgsDropsSecrets(t *testing.T) {
 }
 
 func TestArgsThroughDescriptor(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
+	// readArgs owns and closes the descriptor it is given, as the daemon
+	// owns the one it inherits: no *os.File may hold it too, or its
+	// finalizer would close the number again later, when it names another
+	// test's socket.
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		t.Fatal(err)
 	}
+	w := os.NewFile(uintptr(p[1]), "args-w")
 	args := []string{"bkt", "/m", "-o", "access_key_secret=a,b", "with\nnewline", ""}
 	errc := make(chan error, 1)
 	go func() { errc <- writeArgs(w, args) }()
-	got, err := readArgs(int(r.Fd()))
+	got, err := readArgs(p[0])
 	if err != nil {
 		t.Fatal(err)
 	}
