@@ -5,21 +5,54 @@ import (
 	"context"
 	"errors"
 	"hash/crc64"
+	"sync"
 	"testing"
 )
 
 // Failures: a failed request leaves every byte needed to retry.
 
+// heldParts holds every UploadPart until the part numbered last is sent,
+// then lets them all go to OSS at once.
+type heldParts struct {
+	Client
+	last    int
+	release chan struct{}
+	once    sync.Once
+}
+
+func (c *heldParts) UploadPart(ctx context.Context, req UploadPartRequest) (Part, error) {
+	if req.Number == c.last {
+		c.once.Do(func() { close(c.release) })
+	}
+	select {
+	case <-c.release:
+	case <-ctx.Done():
+		return Part{}, ctx.Err()
+	}
+	return c.Client.UploadPart(ctx, req)
+}
+
+// TestUploadCloseRetriesFailedPart checks that a part failing while Close
+// waits for it fails that Close, keeps its bytes, and that the next Close
+// sends it alone before completing.
+//
+// The failure must land while Close waits: a part that failed before
+// (while Writes went on) is retried by the next Write or by Close itself,
+// and that Close succeeds. So the parts are held until Close sends the
+// last one, part 3, which it does only after taking the failed parts for
+// a retry.
 func TestUploadCloseRetriesFailedPart(t *testing.T) {
 	e := newEmuEnv(t, withoutRetries)
 	ctx := context.Background()
 	old := seededBytes(1000, 4)
 	e.put("k", old, nil)
-	b := newTestBudget(t, 64<<20)
-	data := seededBytes(20<<20, 5)
-	u := NewUpload(e.c, "k", ObjectMeta{}, UploadOptions{PartSize: 8 << 20, Budget: b})
+	b := newTestBudget(t, 4<<20)
+	const part = 256 << 10
+	data := seededBytes(5*part/2, 5) // parts of 256, 256 and 128 KiB
+	held := &heldParts{Client: e.c, last: 3, release: make(chan struct{})}
+	u := NewUpload(held, "k", ObjectMeta{}, UploadOptions{PartSize: part, Budget: b})
 	e.failOps(1, "503", "UploadPart")
-	writeInPieces(t, u, data, 3<<20)
+	writeInPieces(t, u, data, 96<<10)
 	_, err := u.Close(ctx)
 	if !errors.Is(err, ErrUnavailable) || u.stateNow() != stateFailed {
 		t.Fatalf("Close: %v in state %v, want ErrUnavailable", err, u.stateNow())
@@ -27,7 +60,7 @@ func TestUploadCloseRetriesFailedPart(t *testing.T) {
 	if !bytes.Equal(e.get("k"), old) {
 		t.Error("the old object changed")
 	}
-	if inUse, _ := b.held(); inUse < 4<<20 {
+	if inUse, _ := b.held(); inUse < part/2 {
 		t.Errorf("only %d bytes held after a failed part", inUse)
 	}
 	if n := e.requests("CompleteMultipartUpload"); n != 0 {

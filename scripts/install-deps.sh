@@ -2,7 +2,8 @@
 # Installs what `make test` and `make demo` need on a fresh Debian machine:
 # Debian packages through apt-get (only those missing) and, when no Go
 # toolchain is found, the Go toolchain named in go.mod through the Go module
-# proxy. Idempotent and quiet when everything is already there.
+# proxy that GOPROXY names. Idempotent and quiet when everything is already
+# there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,13 +28,16 @@ if ((${#need_pkgs[@]})); then
 fi
 
 # Go: use the one on PATH or in /usr/local/go; otherwise fetch the toolchain
-# go.mod asks for from the module proxy (it is published there as a module).
+# go.mod asks for from the module proxy (it is published there as a module):
+# the first proxy GOPROXY names (scripts/goproxy.sh), so that it works behind
+# a mirror.
 want=$(awk '/^go /{print $2}' go.mod)
 if ! have go && [ ! -x /usr/local/go/bin/go ]; then
   dest="${OSSFUSE_GO_ROOT:-$HOME/.cache/ossfuse/go$want}"
   if [ ! -x "$dest/bin/go" ]; then
     arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
-    url="${GOPROXY_URL:-https://proxy.golang.org}/golang.org/toolchain/@v/v0.0.1-go$want.linux-$arch.zip"
+    proxy=$(scripts/goproxy.sh)
+    url="$proxy/golang.org/toolchain/@v/v0.0.1-go$want.linux-$arch.zip"
     echo "install-deps: fetching Go $want from $url"
     tmp=$(mktemp -d)
     curl -fsSL "$url" -o "$tmp/go.zip"

@@ -105,6 +105,12 @@ func TestParseArgsErrorsNameTheOption(t *testing.T) {
 		"bkt /m --bogus -o endpoint=e":           `unknown option "bogus"`,
 		"bkt /m -o endpoint=e,attr_ttl=soon":     "attr_ttl=soon",
 		"bkt /m -o endpoint=e,umask=999":         "umask=999",
+		"bkt /m -o endpoint=e,umask=1000":        "umask=1000: want an octal number from 0 to 777",
+		"bkt /m -o endpoint=e,umask=-1":          "umask=-1",
+		"bkt /m -o endpoint=e,file_mode=0":       "file_mode=0: want an octal number from 1 to 7777",
+		"bkt /m -o endpoint=e,dir_mode=000":      "dir_mode=000: want an octal number from 1 to 7777",
+		"bkt /m -o endpoint=e,file_mode=10000":   "file_mode=10000",
+		"bkt /m -o endpoint=e,dir_mode=0100755":  "dir_mode=0100755",
 		"bkt /m -o endpoint=e,uid=-1":            "uid=-1",
 		"bkt /m -o endpoint=e,memory=lots":       "memory=lots",
 		"bkt /m -o endpoint=e,part_size=1KiB":    "part_size=1KiB",
@@ -145,6 +151,68 @@ func TestBadOptionExitsTwo(t *testing.T) {
 		lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
 		if code != exitUsage || len(lines) != 1 || !strings.HasPrefix(lines[0], "ossfuse: ") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line", args, code, stderr.String())
+		}
+	}
+}
+
+// TestSizesAndDurationsRefuseNonsense checks every size and duration
+// option against values that used to pass and become something else
+// downstream: 0, NaN, Inf and overflows turned memory into the 256 MiB
+// default, a zero TTL into 5s, and mount_timeout=0 failed every mount.
+// Each must exit 2 with one line naming the option.
+func TestSizesAndDurationsRefuseNonsense(t *testing.T) {
+	bad := map[string][]string{
+		"BYTES": {"0", "0B", "0.1", "NaN", "nan", "Inf", "+Inf", "-Inf", "-1", "-5MiB", "99999999999999EiB",
+			"9223372036854775808", "8EiB", "1e3", "1e9KiB", "0x100000", "lots", ""},
+		"DURATION": {"0", "0s", "-0s", "-1s", "-1ns", "NaN", "Inf", "9999999999h", "soon", ""},
+	}
+	tooLarge := map[string][]string{
+		"memory": {"2PiB", "1025TiB"}, "part_size": {"6GiB", "99KiB"}, "mount_timeout": {"25h", "24h0m0.001s"},
+	}
+	checked := 0
+	for _, o := range options() {
+		values, ok := bad[o.value]
+		if !ok {
+			continue
+		}
+		checked++
+		for _, v := range append(values, tooLarge[o.name]...) {
+			var stdout, stderr bytes.Buffer
+			code := run("ossfuse", []string{"bkt", "/mnt/x", "-o", "endpoint=http://127.0.0.1:1," + o.name + "=" + v}, &stdout, &stderr, false)
+			want := "ossfuse: option " + o.name + "=" + v + ": want "
+			if code != exitUsage || !strings.HasPrefix(stderr.String(), want) || strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("%s=%s: exit %d, stderr %q; want exit 2 and one line starting %q", o.name, v, code, stderr.String(), want)
+			}
+		}
+	}
+	if checked < 6 {
+		t.Errorf("checked %d size and duration options; the table has memory, part_size, three TTLs and mount_timeout", checked)
+	}
+	// The bounds themselves are accepted.
+	for _, opt := range []string{"memory=5GiB,part_size=5GiB", "part_size=100KiB,memory=100KiB", "memory=1PiB", "mount_timeout=24h", "mount_timeout=1ms", "attr_ttl=1ns"} {
+		if _, err := parseArgs([]string{"bkt", "/mnt/x", "-o", "endpoint=e," + opt}, defaultConfig()); err != nil {
+			t.Errorf("%s: %v", opt, err)
+		}
+	}
+}
+
+// TestPartMustFitInMemory checks that a part size the memory budget cannot
+// hold is refused, whichever of the two is left at its default: the
+// upload filling such a part would wait for ever.
+func TestPartMustFitInMemory(t *testing.T) {
+	for opts, wantInErr := range map[string]string{
+		"memory=8MiB,part_size=16MiB": "option part_size is larger than memory: a part",
+		"part_size=512MiB":            "option part_size is larger than memory (256MiB, the default)",
+		"memory=1MiB":                 "option memory is smaller than part_size (8MiB, the default)",
+	} {
+		_, err := parseArgs([]string{"bkt", "/mnt/x", "-o", "endpoint=e," + opts}, defaultConfig())
+		if err == nil || !strings.Contains(err.Error(), wantInErr) {
+			t.Errorf("%s: error %v, want one mentioning %q", opts, err, wantInErr)
+		}
+	}
+	for _, opts := range []string{"memory=8MiB", "part_size=256MiB", "memory=1GiB,part_size=1GiB"} {
+		if _, err := parseArgs([]string{"bkt", "/mnt/x", "-o", "endpoint=e," + opts}, defaultConfig()); err != nil {
+			t.Errorf("%s: %v", opts, err)
 		}
 	}
 }

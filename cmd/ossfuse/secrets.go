@@ -53,7 +53,7 @@ func parseInternal(args []string) (internalInvocation, bool, error) {
 	if len(args) == 0 || !strings.HasPrefix(args[0], argsFDFlag) {
 		return inv, false, nil
 	}
-	for _, a := range args {
+	for i, a := range args {
 		var err error
 		switch {
 		case a == "--":
@@ -66,7 +66,8 @@ func parseInternal(args []string) (internalInvocation, bool, error) {
 		case strings.HasPrefix(a, readyFDFlag):
 			inv.readyFD, err = strconv.Atoi(strings.TrimPrefix(a, readyFDFlag))
 		default:
-			return inv, true, fmt.Errorf("unexpected internal argument %q", a)
+			// Not shown: it may be anything, a secret included.
+			return inv, true, fmt.Errorf("internal invocation: argument %d is neither %sN, %sN nor --", i+1, argsFDFlag, readyFDFlag)
 		}
 		if err != nil {
 			return inv, true, fmt.Errorf("bad internal argument %q", a)
@@ -134,11 +135,13 @@ func cleanArgs(args []string, table []option) []string {
 	var opts []string
 	for _, s := range cl.settings {
 		o, ok := findOption(table, s.name)
-		if !ok || o.secret || isFstabNoise(s.name) {
+		// What follows a secret in its -o list may be a piece of it, cut
+		// off by an unescaped comma: it is left out too.
+		if !ok || o.secret || s.afterSecret != "" || isFstabNoise(s.name) {
 			continue
 		}
 		if s.hasValue {
-			opts = append(opts, s.name+"="+s.value)
+			opts = append(opts, s.name+"="+escapeOption(s.value))
 		} else {
 			opts = append(opts, s.name)
 		}

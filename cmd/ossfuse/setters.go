@@ -23,6 +23,15 @@ const (
 	partSizeMax = ossio.MaxPartSize
 )
 
+// memoryMax bounds the memory option far beyond any machine, so that the
+// sums made of it (budget, block cache, runtime headroom) cannot overflow.
+// Its lower bound is part_size, checked once every option is read.
+const memoryMax = 1 << 50
+
+// mountTimeoutMax bounds mount_timeout: the parent of a daemon waits that
+// long plus a grace, and waiting more than a day for a mount is a mistake.
+const mountTimeoutMax = 24 * time.Hour
+
 func stringOption(field func(*config) *string) func(*config, string) error {
 	return func(c *config, v string) error {
 		if v == "" {
@@ -40,25 +49,59 @@ func switchOption(field func(*config) *bool) func(*config, string) error {
 	}
 }
 
-func durationOption(field func(*config) *time.Duration) func(*config, string) error {
+// durationOption reads a duration above zero and, when max is not zero, at
+// most max. No duration option has a meaning for zero: a zero TTL would
+// silently become the default.
+func durationOption(max time.Duration, field func(*config) *time.Duration) func(*config, string) error {
+	want := "want a duration above zero, such as 5s or 500ms"
+	if max > 0 {
+		want = fmt.Sprintf("want a duration above zero and at most %s, such as 30s", shortDuration(max))
+	}
 	return func(c *config, v string) error {
 		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return errors.New("want a duration such as 5s or 500ms")
+		if err != nil || d <= 0 || max > 0 && d > max {
+			return errors.New(want)
 		}
 		*field(c) = d
 		return nil
 	}
 }
 
-func uintOption(base int, field func(*config) *uint32) func(*config, string) error {
+// shortDuration writes whole hours and minutes as 24h and 5m rather
+// than time's 24h0m0s.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+func uintOption(field func(*config) *uint32) func(*config, string) error {
 	return func(c *config, v string) error {
-		n, err := strconv.ParseUint(v, base, 32)
+		n, err := strconv.ParseUint(v, 10, 32)
 		if err != nil {
-			if base == 8 {
-				return errors.New("want an octal number such as 022")
-			}
 			return errors.New("want a non-negative integer")
+		}
+		*field(c) = uint32(n)
+		return nil
+	}
+}
+
+// modeOption reads octal permission bits from min to max. Bits beyond max
+// would be dropped silently downstream, and a file_mode or dir_mode of 0
+// means the default there, so neither is accepted.
+func modeOption(min, max uint32, example string, field func(*config) *uint32) func(*config, string) error {
+	want := fmt.Sprintf("want an octal number from %o to %o, such as %s", min, max, example)
+	if min > 0 {
+		want += " (for no permissions, use umask=0777)"
+	}
+	return func(c *config, v string) error {
+		n, err := strconv.ParseUint(v, 8, 32)
+		if err != nil || uint32(n) < min || uint32(n) > max {
+			return errors.New(want)
 		}
 		*field(c) = uint32(n)
 		return nil
@@ -76,26 +119,19 @@ func intOption(min, max int, field func(*config) *int) func(*config, string) err
 	}
 }
 
-// bytesOption reads a size such as 64MiB.
-func bytesOption(field func(*config) *int64) func(*config, string) error {
+// bytesOption reads a size from min to max bytes, such as example.
+// Whatever is not a size, or not one within range (NaN, Inf, 0, a
+// negative or overflowing number), is refused rather than replaced by a
+// default downstream.
+func bytesOption(min, max int64, example string, field func(*config) *int64) func(*config, string) error {
 	return func(c *config, v string) error {
 		n, err := units.ParseBytes(v)
-		if err != nil {
-			return errors.New("want a size such as 64MiB")
+		if err != nil || n < min || n > max {
+			return fmt.Errorf("want a size from %s to %s, such as %s", units.FormatBytes(min), units.FormatBytes(max), example)
 		}
 		*field(c) = n
 		return nil
 	}
-}
-
-// partSizeOption reads a part size within what OSS accepts.
-func partSizeOption(c *config, v string) error {
-	n, err := units.ParseBytes(v)
-	if err != nil || n < partSizeMin || n > partSizeMax {
-		return errors.New("want a size from 100KiB to 5GiB, such as 16MiB")
-	}
-	c.partSize = n
-	return nil
 }
 
 func logLevelOption(c *config, v string) error {

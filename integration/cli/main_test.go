@@ -3,7 +3,8 @@
 // nothing left behind on failure, no secret in its argv), the signals
 // (SIGTERM flushes and unmounts, SIGHUP reopens the log), the log's
 // request IDs, `make install` and the mount.fuse.ossfuse helper through
-// `mount -t fuse.ossfuse` and an fstab file.
+// `mount -t fuse.ossfuse` and an fstab file, and where
+// scripts/install-deps.sh fetches Go from.
 //
 // The test binary makes itself a child subreaper, so that a daemon whose
 // parent has exited becomes its child: a test can then wait for the

@@ -2,6 +2,7 @@ package credchain
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -214,5 +215,113 @@ func TestPasswdFileMissing(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope")
 	if _, _, err := New(Config{Bucket: "bkt", PasswdFile: missing, Getenv: envOf(nil)}); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("missing passwd_file: %v; want an error naming it", err)
+	}
+}
+
+// nobody is the uid the ownership tests give away files to.
+const nobody = 65534
+
+// needRoot skips a test that must chown files.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root (CI runs the tests as root)")
+	}
+}
+
+// TestPasswdFileRefusedWhenAnotherUserOwnsIt checks that a passwd file
+// owned by another user than the one ossfuse runs as (nor root) is
+// refused, even by root, which used to read it.
+func TestPasswdFileRefusedWhenAnotherUserOwnsIt(t *testing.T) {
+	needRoot(t)
+	p := writePasswd(t, "bkt:id:"+bucketSecret+"\n", 0o600)
+	if err := os.Chown(p, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []Config{
+		{Bucket: "bkt", PasswdFile: p, Getenv: envOf(nil)},
+		{Bucket: "bkt", DefaultPasswdFiles: []string{p}, Getenv: envOf(nil), RAMRole: "r"},
+	} {
+		_, _, err := New(cfg)
+		if err == nil || !strings.Contains(err.Error(), "passwd file "+p+" is owned by uid 65534") {
+			t.Errorf("%+v: %v; want a refusal naming the file and its owner", cfg, err)
+			continue
+		}
+		noSecretIn(t, "error", err.Error())
+	}
+}
+
+// TestPasswdFileOwnerAndDirectories checks the rule on owners and
+// directories for another effective user than root: the file and every
+// directory above it owned by that user or root, no directory writable by
+// group or others unless it is sticky; symbolic links are followed.
+func TestPasswdFileOwnerAndDirectories(t *testing.T) {
+	needRoot(t)
+	const user = 1000
+	base := t.TempDir() // under /tmp: sticky, root's
+	mkdir := func(name string, mode os.FileMode, uid int) string {
+		d := filepath.Join(base, name)
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(d, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(d, uid, 0); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	n := 0
+	file := func(dir string, uid int) string {
+		n++
+		p := filepath.Join(dir, fmt.Sprintf("passwd-ossfs-%d", n))
+		if err := os.WriteFile(p, []byte("id:"+anySecret+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, uid, 0); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	own := mkdir("own", 0o700, user)
+	sticky := mkdir("sticky", 0o777|os.ModeSticky, 0)
+	stickyOwn := filepath.Join(sticky, "mine")
+	if err := os.Mkdir(stickyOwn, 0o700); err != nil || os.Chown(stickyOwn, user, 0) != nil {
+		t.Fatal(err)
+	}
+	open := mkdir("open", 0o777, user)
+	group := mkdir("group", 0o770, user)
+	foreign := mkdir("foreign", 0o755, nobody)
+	rootDir := mkdir("root", 0o755, 0)
+	link := filepath.Join(own, "link")
+	if err := os.Symlink(file(open, user), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		want string // "" to accept
+	}{
+		{file(own, user), ""},
+		{file(rootDir, 0), ""},
+		{file(rootDir, user), ""},
+		{file(stickyOwn, user), ""},
+		{file(own, nobody), "is owned by uid 65534, neither the user ossfuse runs as (uid 1000) nor root"},
+		{file(open, user), "is in directory " + open + ", which group or others may write (mode 0777)"},
+		{file(group, user), "is in directory " + group + ", which group or others may write (mode 0770)"},
+		{file(foreign, user), "is in directory " + foreign + ", owned by uid 65534"},
+		{link, "is in directory " + open + ", which group or others may write"},
+	} {
+		st, err := os.Stat(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = checkPasswdOwner(tc.path, st, user)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v; want it accepted", tc.path, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "passwd file "+tc.path)):
+			t.Errorf("%s: %v; want an error naming it and saying %q", tc.path, err, tc.want)
+		}
 	}
 }

@@ -33,8 +33,10 @@ type passwdKey struct {
 // line. found is false when the file has neither. Blank lines and lines
 // starting with # are ignored.
 //
-// Like ossfs, it refuses a file that group or others may access at all.
-// Errors name the file and the line, never what a line holds.
+// Like ossfs, it refuses a file that group or others may access at all;
+// and like sshd, one that another user than the effective one or root
+// owns or could replace (see checkPasswdOwner). Errors name the file and
+// the line, never what a line holds.
 func readPasswdFile(path, bucket string) (key passwdKey, found bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -51,6 +53,9 @@ func readPasswdFile(path, bucket string) (key passwdKey, found bool, err error) 
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
 		return passwdKey{}, false, fmt.Errorf("passwd file %s may be read by group or others (mode %04o); refusing it: chmod 600 %s",
 			path, perm, path)
+	}
+	if err := checkPasswdOwner(path, st, os.Geteuid()); err != nil {
+		return passwdKey{}, false, err
 	}
 	var fallback passwdKey
 	sc := bufio.NewScanner(f)

@@ -198,11 +198,31 @@ func TestConcurrentRequestsDuringARefreshDoNotWaitNorStampede(t *testing.T) {
 		}()
 	}
 	wg.Wait() // returns although the refresh is stuck: nobody waited for it
+	// The refresh runs in its own goroutine, which may not have reached
+	// the source yet (it did not, under load, 1 run in ~20): wait for it.
+	// No other fetch can start while it is stuck at the gate.
+	waitForFetches(t, src, 2)
+	close(src.gate)
+	waitForID(t, r, "id-2")
 	if got := src.fetches.Load(); got != 2 {
 		t.Errorf("%d fetches, want the first and one refresh", got)
 	}
-	close(src.gate)
-	waitForID(t, r, "id-2")
+}
+
+// waitForFetches waits until src has been asked n times, and fails the
+// test if it was asked more.
+func waitForFetches(t *testing.T, src *fakeSource, n int32) {
+	t.Helper()
+	deadline := time.Now().Add(waitBound)
+	for src.fetches.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d fetches after %v, want %d", src.fetches.Load(), waitBound, n)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	if got := src.fetches.Load(); got != n {
+		t.Errorf("%d fetches, want %d", got, n)
+	}
 }
 
 func TestFailedRefreshKeepsTheCredentialsUntilTheyExpire(t *testing.T) {
