@@ -51,6 +51,18 @@ func durationOption(field func(*config) *time.Duration) func(*config, string) er
 	}
 }
 
+// positiveDurationOption reads a duration that must not be zero.
+func positiveDurationOption(field func(*config) *time.Duration) func(*config, string) error {
+	return func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("want a positive duration such as 30s")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
 func uintOption(base int, field func(*config) *uint32) func(*config, string) error {
 	return func(c *config, v string) error {
 		n, err := strconv.ParseUint(v, base, 32)
