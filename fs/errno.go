@@ -30,6 +30,7 @@ var errnoTable = []struct {
 	{ossio.ErrAlreadyExists, syscall.EEXIST},
 	{context.Canceled, syscall.EINTR},
 	{context.DeadlineExceeded, syscall.ETIMEDOUT},
+	{ossio.ErrTimeout, syscall.ETIMEDOUT},
 }
 
 // toErrno is the one place where errors become errnos. Errors it cannot

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +29,7 @@ const (
 	defaultSecret   = "harness-secret-0123456789abcdef"
 	listenTimeout   = 30 * time.Second
 	emulatorStopFor = 5 * time.Second
+	pauseTimeout    = 10 * time.Second
 )
 
 // Emulator is a running ossemu subprocess serving one bucket.
@@ -120,12 +123,44 @@ func NewEmulator(bins Binaries, opts ...EmulatorOption) (*Emulator, error) {
 	}
 }
 
-// Close stops the emulator (SIGTERM, then SIGKILL after a grace period).
+// Close stops the emulator (SIGTERM, then SIGKILL after a grace period),
+// continuing it first if it was paused: a stopped process does not act on
+// SIGTERM.
 func (e *Emulator) Close() error {
 	var err error
-	e.once.Do(func() { err = e.proc.stop(emulatorStopFor) })
+	e.once.Do(func() {
+		e.proc.signal(syscall.SIGCONT)
+		err = e.proc.stop(emulatorStopFor)
+	})
 	return err
 }
+
+// Pause stops the emulator with SIGSTOP, as a server that hangs: its port
+// stays open, the kernel still completes the handshake of new connections
+// and takes what they send, and nothing is answered. Resume undoes it;
+// Pause registers Resume at the test's cleanup, which runs before the
+// cleanups of mounts made earlier, so that they can finish.
+func (e *Emulator) Pause(t testing.TB) {
+	t.Helper()
+	t.Cleanup(e.Resume)
+	e.proc.signal(syscall.SIGSTOP)
+	// The signal is delivered when the kernel next schedules the process;
+	// /proc says when it is stopped.
+	stat := fmt.Sprintf("/proc/%d/stat", e.proc.Pid())
+	for deadline := time.Now().Add(pauseTimeout); ; time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if i := bytes.LastIndexByte(b, ')'); err == nil && i >= 0 && strings.HasPrefix(string(b[i+1:]), " T") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("harness: ossemu (pid %d) not stopped %v after SIGSTOP: %s %v", e.proc.Pid(), pauseTimeout, b, err)
+		}
+	}
+}
+
+// Resume continues a paused emulator (SIGCONT); on a running one it does
+// nothing.
+func (e *Emulator) Resume() { e.proc.signal(syscall.SIGCONT) }
 
 // Log returns what the emulator wrote to stderr.
 func (e *Emulator) Log() string { return e.stderr.String() }
