@@ -19,8 +19,8 @@ const frozenRequestTimeout = 2 * time.Second
 
 // TestServerThatStopsAnswering mounts with request_timeout=2s and stops the
 // emulator with SIGSTOP (it keeps accepting connections and answers
-// nothing, as a hung server): the close of a written file, a read and a
-// listing of a directory not cached fail with ETIMEDOUT instead of
+// nothing, as a hung server): the close of a written file, a read, a
+// lookup and a listing not cached fail with ETIMEDOUT instead of
 // hanging, each within a generous multiple of the bound a request fails
 // within; SIGTERM then ends ossfuse within the shutdown's bound, after one
 // upload attempt of each dirty file, and what it could not upload is in
@@ -35,8 +35,8 @@ func TestServerThatStopsAnswering(t *testing.T) {
 	seed(t, emu, "read.txt", "read once the server is stopped\n")
 	recovery := newDir(t, "recovered")
 	m := harness.Mount(t, emu, harness.WithOptions("request_timeout="+frozenRequestTimeout.String(), "recovery_dir="+recovery))
-	// A request fails within bound; a close or a listing costs one failed
-	// request, and this test allows three plus slack for a loaded machine:
+	// A request fails within bound; a close, a lookup or a listing costs
+	// one failed request, and this test allows three plus slack for a loaded machine:
 	// the point is that nothing waits for minutes.
 	bound := ossio.RequestBound(ossio.Config{RequestTimeout: frozenRequestTimeout})
 	limit := 3*bound + 10*time.Second
@@ -73,11 +73,15 @@ func TestServerThatStopsAnswering(t *testing.T) {
 		t.Errorf("read: %v after %v; want ETIMEDOUT within %v", err, elapsed, readLimit)
 	}
 
-	// What ls does: look the directory up, open it, read it.
-	elapsed, err = within(t, limit+time.Minute, "listing", func() error { _, err := os.ReadDir(m.Path("dir")); return err })
-	t.Logf("listing of a directory not cached, server stopped: %v after %v", err, elapsed)
-	if !errors.Is(err, syscall.ETIMEDOUT) || elapsed > limit {
-		t.Errorf("listing dir: %v after %v; want ETIMEDOUT within %v", err, elapsed, limit)
+	// What ls does: look the directory up, open it, read it. dir was never
+	// looked up: its lookup fails. The root needs no lookup and was never
+	// listed: its listing fails.
+	for _, dir := range []string{"dir", ""} {
+		elapsed, err = within(t, limit+time.Minute, "listing", func() error { _, err := os.ReadDir(m.Path(dir)); return err })
+		t.Logf("listing of directory %q, not cached, server stopped: %v after %v", dir, err, elapsed)
+		if !errors.Is(err, syscall.ETIMEDOUT) || elapsed > limit {
+			t.Errorf("listing %q: %v after %v; want ETIMEDOUT within %v", dir, err, elapsed, limit)
+		}
 	}
 
 	// The shutdown: one upload attempt of each dirty file (FlushAll),
