@@ -34,6 +34,7 @@ var errnoTable = []struct {
 	{syscall.EBADF, syscall.EBADF},
 	{context.Canceled, syscall.EINTR},
 	{context.DeadlineExceeded, syscall.ETIMEDOUT},
+	{ossio.ErrTimeout, syscall.ETIMEDOUT},
 }
 
 // toErrno is the one place where errors become errnos. Errors it cannot

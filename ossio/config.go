@@ -13,15 +13,21 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/retry"
-	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/transport"
 )
 
 // Defaults applied by New to zero Config fields.
 const (
-	DefaultConnectTimeout   = 10 * time.Second
-	DefaultReadWriteTimeout = 60 * time.Second
-	DefaultMaxAttempts      = retry.DefaultMaxAttempts
-	DefaultMaxConnections   = 64
+	// DefaultRequestTimeout is long enough for OSS to answer any request
+	// ossfuse makes (a healthy OSS sends the first byte of an answer within
+	// a second; the slowest is a server-side copy of up to MaxCopySize,
+	// which OSS does in seconds) and short enough that a server that stops
+	// answering fails an operation within a minute (see RequestTimeout).
+	DefaultRequestTimeout = 30 * time.Second
+	// DefaultConnectTimeout bounds a connect unless RequestTimeout is
+	// shorter: a healthy endpoint completes one in milliseconds.
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultMaxAttempts    = retry.DefaultMaxAttempts
+	DefaultMaxConnections = 64
 )
 
 // Config describes how to reach one bucket.
@@ -40,12 +46,18 @@ type Config struct {
 	PathStyle bool
 	// Credentials signs requests; nil means anonymous access.
 	Credentials credentials.CredentialsProvider
+	// RequestTimeout bounds every attempt of a request wherever it can
+	// stall: connecting, waiting for the answer once the request is sent
+	// (time to first byte), and any pause of a request or response body (no
+	// byte moving for that long). It bounds waiting, not duration: an
+	// upload or a download that keeps moving is never cut. An attempt that
+	// times out fails with ErrTimeout; it is retried once at most (see
+	// timeoutRetryer), so a server that stops answering fails a call within
+	// RequestBound. Zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 	// ConnectTimeout bounds dialling and the TLS handshake; zero means
-	// DefaultConnectTimeout.
+	// DefaultConnectTimeout or RequestTimeout, whichever is shorter.
 	ConnectTimeout time.Duration
-	// ReadWriteTimeout is how long a connection may sit without reading or
-	// writing a byte; zero means DefaultReadWriteTimeout.
-	ReadWriteTimeout time.Duration
 	// MaxAttempts is the number of attempts per request made by the SDK's
 	// standard retryer; zero means DefaultMaxAttempts, 1 disables retries.
 	MaxAttempts int
@@ -58,8 +70,9 @@ type Config struct {
 	// CAFile names a PEM bundle of the certificate authorities trusted for
 	// https instead of the system's (a private endpoint, a test server).
 	CAFile string
-	// HTTPClient replaces the HTTP client New builds (tests). The timeouts,
-	// MaxConnections, InsecureSkipVerify and CAFile then do not apply.
+	// HTTPClient replaces the HTTP client New builds (tests). The timeouts
+	// (but the retry rule of timeouts), MaxConnections, InsecureSkipVerify
+	// and CAFile then do not apply.
 	HTTPClient *http.Client
 	// UserAgent is appended to the SDK's User-Agent.
 	UserAgent string
@@ -100,7 +113,7 @@ func New(cfg Config) (Client, error) {
 		return nil, errors.New("ossio: signature V4 needs a region")
 	}
 	if cfg.MaxAttempts < 0 || cfg.MaxConnections < 0 ||
-		cfg.ConnectTimeout < 0 || cfg.ReadWriteTimeout < 0 {
+		cfg.ConnectTimeout < 0 || cfg.RequestTimeout < 0 {
 		return nil, errors.New("ossio: negative timeout, attempt or connection count")
 	}
 	attempts := orDefault(cfg.MaxAttempts, DefaultMaxAttempts)
@@ -112,7 +125,7 @@ func New(cfg Config) (Client, error) {
 		}
 		hc = newHTTPClient(cfg)
 	}
-	var base retry.Retryer = retry.NewStandard(func(o *retry.RetryOptions) { o.MaxAttempts = attempts })
+	var base retry.Retryer = timeoutRetryer{retry.NewStandard(func(o *retry.RetryOptions) { o.MaxAttempts = attempts })}
 	if cfg.OnRetry != nil || cfg.OnFailedRequest != nil {
 		// Wrapped before the per-call commit-safe retryer wraps it in turn,
 		// so the retries of every call are seen.
@@ -167,27 +180,6 @@ func parseEndpoint(endpoint string) (host string, plainHTTP bool, err error) {
 		return "", false, fmt.Errorf("ossio: endpoint %q must be scheme://host[:port] only", endpoint)
 	}
 	return u.Host, scheme == "http", nil
-}
-
-// newHTTPClient builds the SDK's own HTTP client (its dialer enforces the
-// read/write timeout per connection) and adjusts what the SDK's Config
-// cannot: the SDK keeps only 10 idle connections per host, so a burst of
-// parallel ranged GETs would close and re-dial most of its connections.
-func newHTTPClient(cfg Config) *http.Client {
-	connect := orDefault(cfg.ConnectTimeout, DefaultConnectTimeout)
-	readWrite := orDefault(cfg.ReadWriteTimeout, DefaultReadWriteTimeout)
-	conns := orDefault(cfg.MaxConnections, DefaultMaxConnections)
-	tcfg := &transport.Config{ConnectTimeout: &connect, ReadWriteTimeout: &readWrite}
-	return transport.NewHttpClient(tcfg,
-		transport.MaxConnections(conns),
-		transport.InsecureSkipVerify(cfg.InsecureSkipVerify),
-		func(t *http.Transport) {
-			t.MaxIdleConnsPerHost = conns
-			t.DisableCompression = true
-			if cfg.rootCAs != nil && t.TLSClientConfig != nil {
-				t.TLSClientConfig.RootCAs = cfg.rootCAs
-			}
-		})
 }
 
 // loadCAFile reads a PEM bundle of certificate authorities; an empty path

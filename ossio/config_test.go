@@ -3,6 +3,7 @@ package ossio
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 )
@@ -49,6 +50,7 @@ func TestNewValidates(t *testing.T) {
 		{"short bucket", Config{Endpoint: "h", Bucket: "b"}, false},
 		{"no endpoint", Config{Bucket: "bkt"}, false},
 		{"negative attempts", Config{Endpoint: "h", Bucket: "bkt", MaxAttempts: -1}, false},
+		{"negative request timeout", Config{Endpoint: "h", Bucket: "bkt", RequestTimeout: -time.Second}, false},
 	}
 	for _, tc := range cases {
 		c, err := New(tc.cfg)
@@ -57,6 +59,26 @@ func TestNewValidates(t *testing.T) {
 		}
 		if err == nil && c == nil {
 			t.Errorf("%s: nil client", tc.name)
+		}
+	}
+}
+
+// TestHTTPClientTimeouts checks that RequestTimeout reaches the wait for
+// response headers and the connect, which a shorter ConnectTimeout or the
+// default bounds further.
+func TestHTTPClientTimeouts(t *testing.T) {
+	for _, tc := range []struct {
+		cfg                 Config
+		wantHeader, wantTLS time.Duration
+	}{
+		{Config{}, DefaultRequestTimeout, DefaultConnectTimeout},
+		{Config{RequestTimeout: 2 * time.Second}, 2 * time.Second, 2 * time.Second},
+		{Config{RequestTimeout: time.Minute, ConnectTimeout: 3 * time.Second}, time.Minute, 3 * time.Second},
+	} {
+		tr := newHTTPClient(tc.cfg).Transport.(*http.Transport)
+		if tr.ResponseHeaderTimeout != tc.wantHeader || tr.TLSHandshakeTimeout != tc.wantTLS {
+			t.Errorf("%+v: ResponseHeaderTimeout %v, TLSHandshakeTimeout %v; want %v, %v",
+				tc.cfg, tr.ResponseHeaderTimeout, tr.TLSHandshakeTimeout, tc.wantHeader, tc.wantTLS)
 		}
 	}
 }

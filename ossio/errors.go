@@ -6,8 +6,9 @@ import (
 )
 
 // Sentinel errors. Every error returned by a Client matches at most one of
-// them with errors.Is; errors from OSS are *Error values that unwrap to the
-// sentinel of their class.
+// them with errors.Is (but ErrTimeout, which is a kind of ErrUnavailable);
+// errors from OSS are *Error values that unwrap to the sentinel of their
+// class.
 var (
 	ErrNotFound           = errors.New("object not found")          // NoSuchKey, 404
 	ErrNoSuchBucket       = errors.New("bucket not found")          // NoSuchBucket
@@ -30,6 +31,12 @@ var (
 	ErrUnsupported        = errors.New("operation not supported")   // 501 NotImplemented
 	ErrUnknown            = errors.New("unrecognised OSS response") // anything else
 )
+
+// ErrTimeout is a request given up because nothing moved for
+// Config.RequestTimeout: no connection, no answer, or a body that stalled.
+// It is a kind of ErrUnavailable (errors.Is matches both), kept apart so
+// that users can be told the server does not answer (ETIMEDOUT).
+var ErrTimeout = fmt.Errorf("request timed out: %w", ErrUnavailable)
 
 // Error is a failed OSS request. It unwraps to the sentinel of its class.
 type Error struct {

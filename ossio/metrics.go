@@ -13,6 +13,7 @@ import (
 const (
 	OutcomeOK       = "ok"
 	OutcomeNetwork  = "network"  // the request or its answer was lost on the way
+	OutcomeTimeout  = "timeout"  // nothing moved for Config.RequestTimeout
 	OutcomeCanceled = "canceled" // the caller gave up (context canceled or past its deadline)
 	OutcomeCRC      = "crc_mismatch"
 	OutcomeInvalid  = "invalid_request" // refused before sending
@@ -36,9 +37,9 @@ var outcomeCodes = func() map[string]bool {
 
 // Outcome names how a Client call ended, for metrics and logs: "ok"; the
 // OSS error code (NoSuchKey, SecurityTokenExpired, ...); "http_<status>"
-// for an error response with an unknown or no code; "network", "canceled",
-// "crc_mismatch", "invalid_request"; or "other". The set of names is
-// bounded.
+// for an error response with an unknown or no code; "network", "timeout",
+// "canceled", "crc_mismatch", "invalid_request"; or "other". The set of
+// names is bounded.
 func Outcome(err error) string {
 	if err == nil {
 		return OutcomeOK
@@ -55,6 +56,8 @@ func Outcome(err error) string {
 		return e.Code
 	case e.Status != 0:
 		return "http_" + strconv.Itoa(e.Status)
+	case e.Kind == ErrTimeout:
+		return OutcomeTimeout
 	case e.Kind == ErrUnavailable:
 		return OutcomeNetwork
 	case e.Kind == ErrInvalidDigest:

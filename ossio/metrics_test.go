@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ func TestOutcome(t *testing.T) {
 		{&Error{Status: 404, Kind: ErrNotFound}, "http_404"},
 		{&Error{Code: "SomethingNobodyKnows", Status: 500, Kind: ErrUnavailable}, "http_500"},
 		{&Error{Kind: ErrUnavailable, Cause: fmt.Errorf("read: connection reset by peer")}, OutcomeNetwork},
+		{&Error{Kind: ErrTimeout, Cause: os.ErrDeadlineExceeded}, OutcomeTimeout},
 		{&Error{Kind: context.Canceled, Cause: context.Canceled}, OutcomeCanceled},
 		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), OutcomeCanceled},
 		{&Error{Kind: ErrInvalidDigest}, OutcomeCRC},

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/retry"
@@ -32,8 +33,9 @@ const crcMismatchText = "crc is inconsistent"
 //   - Context cancellation and deadlines keep matching context.Canceled and
 //     context.DeadlineExceeded and match no sentinel: the caller gave up,
 //     retrying would not help.
-//   - Upload CRC mismatches are ErrInvalidDigest; network failures and
-//     timeouts are ErrUnavailable; anything else is ErrUnknown.
+//   - Upload CRC mismatches are ErrInvalidDigest; attempts given up after
+//     Config.RequestTimeout are ErrTimeout; other network failures are
+//     ErrUnavailable; anything else is ErrUnknown.
 func wrapErr(op, key string, err error) error {
 	if err == nil {
 		return nil
@@ -48,6 +50,8 @@ func wrapErr(op, key string, err error) error {
 	switch {
 	case errors.As(err, &se):
 		fromServiceError(e, se)
+	case isTimeout(err):
+		e.Kind, e.Cause = ErrTimeout, timeoutCause{err}
 	case errors.Is(err, context.Canceled):
 		e.Kind = context.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
@@ -104,6 +108,58 @@ func isNetworkError(err error) bool {
 	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
+// isTimeout reports an attempt given up by the client's own timeouts
+// (Config.RequestTimeout): a net.Error whose Timeout is true, as the
+// connection's deadline (os.ErrDeadlineExceeded), the transport's wait for
+// response headers and a dial timeout are. The caller's context past its
+// deadline says Timeout too, but it is the caller giving up, not the
+// server failing to answer.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return !callerGaveUp(err) && errors.As(err, &ne) && ne.Timeout()
+}
+
+// callerGaveUp reports whether err carries the caller's own context error:
+// context.Canceled or context.DeadlineExceeded itself (what net/http
+// returns when the request's context ends), or the SDK's CanceledError
+// (what it returns when the context ended during an attempt). errors.Is
+// cannot tell: net/http's timeout awaiting response headers matches
+// context.DeadlineExceeded too.
+func callerGaveUp(err error) bool {
+	if err == context.Canceled || err == context.DeadlineExceeded {
+		return true
+	}
+	switch x := err.(type) {
+	case *oss.CanceledError:
+		return true
+	case interface{ Unwrap() []error }:
+		for _, e := range x.Unwrap() {
+			if callerGaveUp(e) {
+				return true
+			}
+		}
+	case interface{ Unwrap() error }:
+		return callerGaveUp(x.Unwrap())
+	}
+	return false
+}
+
+// timeoutCause is the Cause of an ErrTimeout. It hides the one match that
+// would mislead, net/http's timeout errors matching context.DeadlineExceeded
+// (callers would think they gave up, and see no failure to log); errors.Is
+// and errors.As reach everything else (a net.Error, os.ErrDeadlineExceeded).
+type timeoutCause struct{ err error }
+
+func (c timeoutCause) Error() string { return c.err.Error() }
+
+// Is implements errors.Is.
+func (c timeoutCause) Is(target error) bool {
+	return target != context.DeadlineExceeded && target != context.Canceled && errors.Is(c.err, target)
+}
+
+// As implements errors.As.
+func (c timeoutCause) As(target any) bool { return errors.As(c.err, target) }
+
 // newError builds an *Error that did not come from the SDK, e.g. a request
 // rejected before sending or a response that breaks the protocol.
 func newError(op, key string, kind error, format string, args ...any) *Error {
@@ -135,4 +191,33 @@ func notApplied(err error) bool {
 	}
 	var oe *net.OpError
 	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// maxTimeoutBackoff bounds the SDK's backoff before a second attempt: its
+// full-jitter backoff before attempt n is below BaseDelay * 2^n.
+const maxTimeoutBackoff = 4 * retry.DefaultBaseDelay
+
+// errTimeoutNotRetried stops the SDK's retries (see timeoutRetryer); the
+// SDK then returns the error of the last attempt, never this one.
+var errTimeoutNotRetried = errors.New("ossio: a timed-out request is retried once")
+
+// timeoutRetryer lets a request that timed out be retried only as its
+// second attempt, whatever MaxAttempts says. One retry, on a fresh
+// connection, recovers from a connection that died silently (a peer gone
+// or a NAT entry dropped: the request is sent into the void); a second
+// timeout means the server itself does not answer, and more attempts would
+// only multiply RequestTimeout into minutes of a frozen mount. Other
+// failures keep the SDK's rule. The SDK asks RetryDelay before every
+// attempt beyond the first, with the attempt's number and the error of the
+// one before; an error from it ends the retries.
+type timeoutRetryer struct {
+	retry.Retryer
+}
+
+// RetryDelay implements retry.Retryer.
+func (r timeoutRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	if attempt > 2 && isTimeout(err) {
+		return 0, errTimeoutNotRetried
+	}
+	return r.Retryer.RetryDelay(attempt, err)
 }

@@ -23,7 +23,7 @@ func newClient(cfg config, log *logrus.Entry, m *mountMetrics, requests *request
 	c, err := ossio.New(ossio.Config{
 		Endpoint: cfg.endpoint, Region: cfg.region, Bucket: cfg.bucket,
 		SignatureV1: cfg.signatureV1, PathStyle: cfg.pathStyle, Credentials: creds,
-		CAFile: cfg.caFile, InsecureSkipVerify: cfg.insecure, OnRetry: m.onRetry(),
+		CAFile: cfg.caFile, InsecureSkipVerify: cfg.insecure, RequestTimeout: cfg.requestTimeout, OnRetry: m.onRetry(),
 		OnFailedRequest: requests.failed,
 	})
 	if err != nil {
@@ -82,6 +82,8 @@ func checkBucket(ctx context.Context, cfg config, client ossio.Client, mapper me
 		return fmt.Errorf("access to bucket %s denied (%s): check the access key, its secret and the bucket's policy%s", cfg.bucket, code, requestID)
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 		return fmt.Errorf("cannot reach bucket %s at %s: no answer within %v (mount_timeout)", cfg.bucket, cfg.endpoint, cfg.mountTimeout)
+	case errors.Is(err, ossio.ErrTimeout):
+		return fmt.Errorf("cannot reach bucket %s at %s: two attempts got no answer within %v (request_timeout)", cfg.bucket, cfg.endpoint, cfg.requestTimeout)
 	case errors.Is(err, ossio.ErrUnavailable) || errors.Is(err, ossio.ErrThrottled):
 		return fmt.Errorf("cannot reach bucket %s at %s: %w", cfg.bucket, cfg.endpoint, err)
 	}

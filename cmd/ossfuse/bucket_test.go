@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ossfuse/ossfuse/meta"
+	"github.com/ossfuse/ossfuse/ossio"
 	"github.com/ossfuse/ossfuse/ossio/ossemu"
 )
 
@@ -90,6 +91,22 @@ func TestCheckBucketExplainsFailures(t *testing.T) {
 	err = check(t, "http://"+silent.Listener.Addr().String(), "--mount_timeout=300ms")
 	if err == nil || !strings.Contains(err.Error(), "no answer within 300ms") || time.Since(start) > 5*time.Second {
 		t.Errorf("silent endpoint: %v after %v", err, time.Since(start))
+	}
+}
+
+// TestRequestTimeoutReachesTheClient checks that request_timeout bounds
+// the requests of the mount's client: against a listener that accepts and
+// never answers, the bucket check gives up after two attempts of 300ms,
+// long before mount_timeout, and says why.
+func TestRequestTimeoutReachesTheClient(t *testing.T) {
+	silent := httptest.NewUnstartedServer(nil)
+	t.Cleanup(silent.Close)
+	start := time.Now()
+	err := check(t, "http://"+silent.Listener.Addr().String(), "--request_timeout=300ms", "--mount_timeout=1m")
+	elapsed := time.Since(start)
+	bound := 3*ossio.RequestBound(ossio.Config{RequestTimeout: 300 * time.Millisecond}) + 10*time.Second
+	if err == nil || !strings.Contains(err.Error(), "two attempts got no answer within 300ms (request_timeout)") || elapsed > bound {
+		t.Errorf("silent endpoint: %v after %v, want request_timeout named within %v", err, elapsed, bound)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/ossfuse/ossfuse/ossio"
 )
 
 // Set by the linker (see the Makefile).
@@ -35,7 +37,7 @@ func main() {
 func defaultConfig() config {
 	return config{
 		region: "cn-hangzhou", uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), umask: 0o022,
-		mountTimeout: defaultMountTimeout,
+		mountTimeout: defaultMountTimeout, requestTimeout: ossio.DefaultRequestTimeout,
 	}
 }
 

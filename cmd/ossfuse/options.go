@@ -14,6 +14,7 @@ type config struct {
 	signatureV1, pathStyle bool
 	caFile                 string
 	insecure               bool
+	requestTimeout         time.Duration
 
 	accessKeyID, accessKeySecret, sessionToken string
 	passwdFile                                 string
@@ -87,6 +88,7 @@ func options() []option {
 		{name: "path_style", group: groupConnection, help: "address the bucket in the path instead of the host name", set: switchOption(func(c *config) *bool { return &c.pathStyle })},
 		{name: "ca_file", value: "FILE", group: groupConnection, help: "PEM bundle of the certificate authorities trusted for https (default: the system's)", set: stringOption(func(c *config) *string { return &c.caFile })},
 		{name: "insecure", group: groupConnection, help: "do not verify the endpoint's TLS certificate (tests only)", set: switchOption(func(c *config) *bool { return &c.insecure })},
+		{name: "request_timeout", value: "DURATION", group: groupConnection, help: "fail a request with ETIMEDOUT when nothing moves for this long (connecting, awaiting the answer, a stalled transfer); retried once, above zero (default 30s)", set: durationOption(0, func(c *config) *time.Duration { return &c.requestTimeout })},
 		{name: "access_key_id", value: "ID", group: groupCredentials, help: "access key ID (default: $OSS_ACCESS_KEY_ID)", set: stringOption(func(c *config) *string { return &c.accessKeyID })},
 		{name: "access_key_secret", value: "SECRET", group: groupCredentials, secret: true, help: "access key secret (default: $OSS_ACCESS_KEY_SECRET)", set: stringOption(func(c *config) *string { return &c.accessKeySecret })},
 		{name: "passwd_file", value: "FILE", group: groupCredentials, help: "ossfs passwd file of BUCKET:ID:SECRET or ID:SECRET lines, mode 0600, owned by the mounting user or root (default ~/.passwd-ossfs, then /etc/passwd-ossfs)", set: stringOption(func(c *config) *string { return &c.passwdFile })},

@@ -16,7 +16,7 @@ func TestParseArgs(t *testing.T) {
 		"-o", "endpoint=http://127.0.0.1:9000,region=cn-shanghai,attr_from_list",
 		"-oattr_ttl=2s,negative_ttl=500ms,uid=1000,gid=1001,umask=027,file_mode=0600,dir_mode=0700,memory=64MiB,ro,_netdev,nofail,x-systemd.automount,defaults",
 		"--part_size=16MiB", "--parallelism", "8", "--append_mode", "--recovery_dir", "/var/r",
-		"--log_level=debug", "--log_file=/var/log/o.log", "--mount_timeout=3s", "--ca_file=/etc/ca.pem", "--insecure",
+		"--log_level=debug", "--log_file=/var/log/o.log", "--mount_timeout=3s", "--ca_file=/etc/ca.pem", "--insecure", "-o", "request_timeout=2s",
 	}, config{region: "cn-hangzhou"})
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func TestParseArgs(t *testing.T) {
 		umask: 0o27, fileMode: 0o600, dirMode: 0o700, memory: 64 << 20, readOnly: true,
 		partSize: 16 << 20, parallelism: 8, appendMode: true, recoveryDir: "/var/r",
 		logLevel: "debug", logFile: "/var/log/o.log", mountTimeout: 3 * time.Second,
-		caFile: "/etc/ca.pem", insecure: true,
+		caFile: "/etc/ca.pem", insecure: true, requestTimeout: 2 * time.Second,
 	}
 	if c != want {
 		t.Errorf("parseArgs =\n %+v\nwant\n %+v", c, want)
@@ -118,6 +118,7 @@ func TestParseArgsErrorsNameTheOption(t *testing.T) {
 		"bkt /m -o endpoint=e,log_level=loud":    "log_level=loud",
 		"bkt /m -o endpoint=e,log_file=":         "log_file=",
 		"bkt /m -o endpoint=e,mount_timeout=-1s": "mount_timeout=-1s",
+		"bkt /m -o endpoint=e,request_timeout=0": "request_timeout=0",
 		"bkt /m -o endpoint=e,ro=yes":            "ro takes no value",
 		"bkt /m -o endpoint=e --insecure=1":      "insecure takes no value",
 		"bkt /m -o endpoint=e,region":            "region needs a value",

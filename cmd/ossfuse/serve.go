@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/ossfuse/ossfuse/fs"
 	"github.com/ossfuse/ossfuse/meta"
+	"github.com/ossfuse/ossfuse/ossio"
 )
 
 // mounted is a live mount: the filesystem and the go-fuse server of it.
@@ -22,6 +25,8 @@ type mounted struct {
 	log        *logrus.Entry
 	// stopMetrics stops the metrics endpoint, after the last upload.
 	stopMetrics func()
+	// stopping is the shutdown SIGTERM or SIGINT started, if any.
+	stopping shutdown
 }
 
 // mount checks the mount point and the bucket, then mounts; it returns
@@ -136,16 +141,65 @@ func (m *mounted) abandon() {
 	}
 }
 
-// Bounds of the shutdown on SIGTERM or SIGINT.
+// Bounds of the shutdown.
 const (
-	// flushTimeout bounds the upload of dirty files before unmounting.
-	flushTimeout = 60 * time.Second
+	// stopTimeout bounds all the uploads of a shutdown on SIGTERM or
+	// SIGINT together: FlushAll before unmounting, then the last attempts
+	// of filesystem.Close. With detachedGrace it stays under systemd's
+	// default TimeoutStopSec (90 s), so that ossfuse saves what it could
+	// not upload before it is killed.
+	stopTimeout = 60 * time.Second
 	// detachedGrace is how long a lazily detached mount may keep serving
 	// the files still open in it before ossfuse exits anyway.
 	detachedGrace = 5 * time.Second
-	// closeTimeout bounds filesystem.Close (last uploads, recovery).
+	// closeTimeout bounds filesystem.Close (last uploads, recovery) after
+	// an umount.
 	closeTimeout = 60 * time.Second
 )
+
+// shutdown is what stop tells serve of the shutdown it started, for
+// bounding Close.
+type shutdown struct {
+	mu sync.Mutex
+	// deadline ends the shutdown's uploads; zero when no stop started.
+	deadline time.Time // GUARDED_BY(mu)
+	// silent is set when FlushAll timed out: the server does not answer.
+	silent bool // GUARDED_BY(mu)
+}
+
+func (s *shutdown) start(deadline time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deadline = deadline
+}
+
+func (s *shutdown) flushed(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.silent = errors.Is(err, ossio.ErrTimeout)
+}
+
+// closeContext bounds filesystem.Close. After an umount it gets
+// closeTimeout. After SIGTERM or SIGINT it gets what is left of
+// stopTimeout, or nothing when the server did not answer FlushAll: each
+// upload would wait request_timeout twice again, and fail as surely, so
+// the dirty files go to the recovery directory at once (the bytes a
+// stage never fetched from a server that does not answer could not be
+// fetched for the copy either). silent says which.
+func (s *shutdown) closeContext() (ctx context.Context, cancel context.CancelFunc, silent bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.deadline.IsZero():
+		ctx, cancel = context.WithTimeout(context.Background(), closeTimeout)
+		return ctx, cancel, false
+	case s.silent:
+		ctx, cancel = context.WithDeadline(context.Background(), time.Now())
+		return ctx, cancel, true
+	}
+	ctx, cancel = context.WithDeadline(context.Background(), s.deadline)
+	return ctx, cancel, false
+}
 
 // serve serves the mount until it is unmounted (umount by the user, or
 // stop after SIGTERM/SIGINT), then closes the filesystem. It returns an
@@ -169,8 +223,11 @@ func (m *mounted) serve(signals *signalSet, sink *logSink) error {
 		m.log.Warn("files were still open in the detached mount; exiting, which ends them (ENOTCONN)")
 	}
 	stopProfile()
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	ctx, cancel, silent := m.stopping.closeContext()
 	defer cancel()
+	if silent {
+		m.log.Warn("the server did not answer the flush within request_timeout: saving the dirty files in recovery_dir without another attempt")
+	}
 	defer m.stopMetrics()
 	if err := m.filesystem.Close(ctx); err != nil {
 		m.log.WithError(err).Error("closing the filesystem: some files could not be uploaded (see recovery_dir)")
@@ -179,14 +236,18 @@ func (m *mounted) serve(signals *signalSet, sink *logSink) error {
 	return nil
 }
 
-// stop flushes every dirty file, then unmounts. When the mount is busy
+// stop flushes every dirty file within stopTimeout (which Close then
+// shares, see closeContext), then unmounts. When the mount is busy
 // (a file still open) it is detached lazily: it leaves the namespace at
 // once, and the files open in it keep being served until they are closed
 // or detachedGrace has passed; then abandoned is closed.
 func (m *mounted) stop(abandoned chan<- struct{}) {
-	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	deadline := time.Now().Add(stopTimeout)
+	m.stopping.start(deadline)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	err := m.filesystem.FlushAll(ctx)
 	cancel()
+	m.stopping.flushed(err)
 	if err != nil {
 		m.log.WithError(err).Error("flushing dirty files before unmounting")
 	}

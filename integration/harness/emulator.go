@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ const (
 	defaultSecret   = "harness-secret-0123456789abcdef"
 	listenTimeout   = 30 * time.Second
 	emulatorStopFor = 5 * time.Second
+	pauseTimeout    = 10 * time.Second
 )
 
 // Emulator is a running ossemu subprocess serving one bucket.
@@ -155,6 +157,36 @@ func (e *Emulator) current() *process {
 	defer e.mu.Unlock()
 	return e.proc
 }
+
+// Pause stops the emulator with SIGSTOP, as a server that hangs: its port
+// stays open, the kernel still completes the handshake of new connections
+// and takes what they send, and nothing is answered. Resume undoes it;
+// Pause registers Resume at the test's cleanup, which runs before the
+// cleanups of mounts made earlier, so that they can finish.
+func (e *Emulator) Pause(t testing.TB) {
+	t.Helper()
+	t.Cleanup(e.Resume)
+	if err := e.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	// The signal is delivered when the kernel next schedules the process;
+	// /proc says when it is stopped.
+	pid := e.current().Pid()
+	stat := fmt.Sprintf("/proc/%d/stat", pid)
+	for deadline := time.Now().Add(pauseTimeout); ; time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if i := bytes.LastIndexByte(b, ')'); err == nil && i >= 0 && strings.HasPrefix(string(b[i+1:]), " T") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("harness: ossemu (pid %d) not stopped %v after SIGSTOP: %s %v", pid, pauseTimeout, b, err)
+		}
+	}
+}
+
+// Resume continues a paused emulator (SIGCONT); on a running one it does
+// nothing.
+func (e *Emulator) Resume() { _ = e.Thaw() }
 
 // Log returns what the emulator wrote to stderr.
 func (e *Emulator) Log() string { return e.stderr.String() }

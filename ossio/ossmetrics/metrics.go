@@ -90,7 +90,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ossfuse_oss_requests_total",
-			Help: "OSS requests by operation and outcome (ok, an OSS error code, http_<status>, network, canceled, ...).",
+			Help: "OSS requests by operation and outcome (ok, an OSS error code, http_<status>, network, timeout, canceled, ...).",
 		}, []string{"operation", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "ossfuse_oss_request_duration_seconds",
