@@ -13,12 +13,15 @@ import (
 const stormFaults = `{"failRate":0.2,"failCodes":["503","500","drop","truncate"]}`
 
 // TestStormDuringCopy copies a tree of 300 small files and one 100 MiB
-// file into the mount with cp -r while a fifth of the requests fail: the
-// SDK's retries are to absorb the storm, so cp exits 0 and every file's
-// bytes are in the bucket; nothing goes to recovery_dir, cache_dir ends
-// empty. Whatever cp reports, no file it copied without an error may be
-// missing from the bucket, and none whose close failed may be missing
-// after the unmount.
+// file into the mount with cp -r while a fifth of the requests fail. The
+// client's retries (3 attempts) absorb nearly all of it; the few requests
+// that fail every attempt (0.2^3 of them, a few per run) fail their
+// operation with EIO, which cp reports: a close (the file stays in the
+// mount and is uploaded in the background) or a mkdir (cp writes nothing
+// under it). No file cp copied without an error may be missing from the
+// bucket, none whose close failed may be missing after the unmount,
+// nothing goes to recovery_dir, cache_dir ends empty, and cp reports no
+// other kind of error.
 func TestStormDuringCopy(t *testing.T) {
 	d := newDrill(t, setup{})
 	tr := makeTree(t, treeSpec{dirs: 10, perDir: 30, big: []int64{100 << 20}})
@@ -35,10 +38,8 @@ func TestStormDuringCopy(t *testing.T) {
 	}
 	errs := toolErrors(t, "cp", cp.stderr.String())
 	out := classifyCopy(errs, tr, d.m.Dir, "tree")
-	if code != 0 {
-		t.Errorf("cp -r in a 20%% storm exited %d with %d errors (%d files not written, %d closes failed; first: %s); the SDK's retries should absorb the storm",
-			code, len(errs), len(out.notWritten), len(out.closeFailed), firstLine(errs))
-	}
+	t.Logf("cp -r in a 20%% storm: exit %d, %d errors (%d files not written, %d closes failed; first: %s)",
+		code, len(errs), len(out.notWritten), len(out.closeFailed), firstLine(errs))
 	for _, e := range out.other {
 		t.Errorf("cp reported an error that is neither a failed close nor a file it could not create: %s", e.line)
 	}
