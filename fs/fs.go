@@ -50,8 +50,12 @@ type Options struct {
 
 	// ReadOnly refuses every change with EROFS.
 	ReadOnly bool
+	// Bucket is the name of the mount's bucket: it names the stage
+	// directories, so that a mount of another bucket sharing CacheDir never
+	// takes this one's stages after a crash.
+	Bucket string
 	// CacheDir holds the staging files of files being written, in a
-	// directory of this mount (stages-PID.START), so that mounts sharing it do
+	// directory of this mount (stages-BUCKET.PID.START), so that mounts sharing it do
 	// not meet (default: a directory of this process under the system's
 	// temporary directory, removed at Close).
 	CacheDir string
@@ -165,7 +169,7 @@ func New(opts Options) (*FS, error) {
 	}
 	opts = opts.withDefaults()
 	f := &FS{opts: opts, client: opts.Client, log: opts.Log.WithField("component", "fs"), mounted: opts.Clock.Now().Truncate(time.Second),
-		stageDir: filepath.Join(opts.CacheDir, fmt.Sprintf("%s%d.%d", stageDirPrefix, os.Getpid(), time.Now().UnixNano()))}
+		stageDir: filepath.Join(opts.CacheDir, fmt.Sprintf("%s%s.%d.%d", stageDirPrefix, opts.Bucket, os.Getpid(), time.Now().UnixNano()))}
 	var err error
 	if f.stats, err = cache.NewStatCache[entry](cache.StatOptions{
 		Capacity: opts.StatCapacity, PositiveTTL: opts.AttrTTL, NegativeTTL: opts.NegativeTTL, Clock: opts.Clock,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,15 +15,21 @@ import (
 	"github.com/ossfuse/ossfuse/ossio"
 )
 
-// The stages of a mount live in cache_dir/stages-PID.START (START: when it
-// began, in ns, so that a PID used again after a reboot names another
-// directory), whose lock file the process holds (flock) for as long as it
-// runs: a later mount with the same cache_dir tells a dead process's
-// stages from a live one's by trying that lock.
+// The stages of a mount live in cache_dir/stages-BUCKET.PID.START
+// (START: when it began, in ns, so that a PID used again after a reboot
+// names another directory), whose lock file the process holds (flock) for
+// as long as it runs: a later mount of the same bucket with the same
+// cache_dir tells a dead process's stages from a live one's by trying that
+// lock. (Bucket names hold no '.'.) Directories stages-PID are those of
+// versions before the journal: their stages are saved as they are.
 const (
 	stageDirPrefix = "stages-"
 	stageLockName  = "lock"
 )
+
+// legacyStageDir names the stage directories of versions before the
+// journal (stages-PID).
+var legacyStageDir = regexp.MustCompile(`^stages-[0-9]+$`)
 
 // claimStageDir makes this mount's stage directory and takes its lock.
 func (f *FS) claimStageDir() error {
@@ -76,9 +83,15 @@ func lockStageDir(dir string) (lock *os.File, alive bool, err error) {
 // logged, and nothing of them is left in cache_dir. Stages of live
 // processes are left alone. Call it before serving the mount.
 func (f *FS) RecoverStages(ctx context.Context) error {
-	dirs, err := filepath.Glob(filepath.Join(f.opts.CacheDir, stageDirPrefix+"*"))
+	dirs, err := filepath.Glob(filepath.Join(f.opts.CacheDir, stageDirPrefix+f.opts.Bucket+".*"))
 	if err != nil {
 		return err
+	}
+	all, _ := filepath.Glob(filepath.Join(f.opts.CacheDir, stageDirPrefix+"*"))
+	for _, dir := range all {
+		if legacyStageDir.MatchString(filepath.Base(dir)) {
+			dirs = append(dirs, dir)
+		}
 	}
 	var errs []error
 	for _, dir := range dirs {

@@ -16,6 +16,9 @@ func resolvePaths(cfg *config) error {
 	if cfg.recoveryDir == "" {
 		cfg.recoveryDir = defaultRecoveryDir(os.Geteuid(), os.Getenv)
 	}
+	if cfg.cacheDir == "" {
+		cfg.cacheDir = defaultCacheDir(os.Geteuid(), os.Getenv)
+	}
 	for _, p := range []*string{&cfg.mountpoint, &cfg.cacheDir, &cfg.recoveryDir, &cfg.logFile, &cfg.caFile} {
 		if *p == "" {
 			continue
@@ -96,6 +99,21 @@ func checkAllowOther(cfg config, euid int, confPath string) error {
 // when recovery_dir is not given: somewhere that survives a reboot (not
 // the temporary directory, which boots may clear): /var/lib/ossfuse for
 // root, else the user's data directory ($XDG_DATA_HOME, ~/.local/share).
+// defaultCacheDir is where stages live when cache_dir is not given: a
+// place that outlives the process and a reboot (not $TMPDIR), so that the
+// next mount finds what a process that died was writing.
+func defaultCacheDir(euid int, getenv func(string) string) string {
+	switch {
+	case euid == 0:
+		return "/var/cache/ossfuse"
+	case getenv("XDG_CACHE_HOME") != "":
+		return filepath.Join(getenv("XDG_CACHE_HOME"), "ossfuse")
+	case getenv("HOME") != "":
+		return filepath.Join(getenv("HOME"), ".cache", "ossfuse")
+	}
+	return "" // the filesystem's default, a directory of the process under $TMPDIR
+}
+
 func defaultRecoveryDir(euid int, getenv func(string) string) string {
 	switch {
 	case euid == 0:

@@ -33,6 +33,7 @@ type config struct {
 	memory int64
 
 	cacheDir, recoveryDir string
+	stageLimit            int64
 	partSize              int64
 	parallelism           int
 	appendMode            bool
@@ -111,7 +112,8 @@ func options() []option {
 		{name: "negative_ttl", value: "DURATION", group: groupCaching, help: "how long \"no such file\" is trusted, above zero (default 5s)", set: durationOption(0, func(c *config) *time.Duration { return &c.negativeTTL })},
 		{name: "memory", value: "BYTES", group: groupMemory, help: "byte budget for file data in flight, from part_size to 1PiB (default 256MiB)", set: bytesOption(partSizeMin, memoryMax, "256MiB", func(c *config) *int64 { return &c.memory })},
 		{name: "parallelism", value: "N", group: groupMemory, help: "parts of one file uploading at once (default 4)", set: intOption(1, 1024, func(c *config) *int { return &c.parallelism })},
-		{name: "cache_dir", value: "DIR", group: groupWrites, help: "where files being written are staged (default: a directory under $TMPDIR)", set: stringOption(func(c *config) *string { return &c.cacheDir })},
+		{name: "cache_dir", value: "DIR", group: groupWrites, help: "where files being written are staged, and found again after a crash (default /var/cache/ossfuse for root, else ~/.cache/ossfuse)", set: stringOption(func(c *config) *string { return &c.cacheDir })},
+		{name: "stage_limit", value: "BYTES", group: groupWrites, help: "most bytes the files being written may stage in cache_dir; a write past it fails with ENOSPC (default: only the disk's free space)", set: bytesOption(partSizeMin, memoryMax, "10GiB", func(c *config) *int64 { return &c.stageLimit })},
 		{name: "recovery_dir", value: "DIR", group: groupWrites, help: "where files that could not be uploaded are saved at exit (default /var/lib/ossfuse/recovered for root, else ~/.local/share/ossfuse/recovered)", set: stringOption(func(c *config) *string { return &c.recoveryDir })},
 		{name: "part_size", value: "BYTES", group: groupWrites, help: "size of multipart upload parts, 100KiB to 5GiB (default 8MiB)", set: bytesOption(partSizeMin, partSizeMax, "16MiB", func(c *config) *int64 { return &c.partSize })},
 		{name: "append_mode", group: groupWrites, help: "create new files as appendable objects that grow at each flush", set: switchOption(func(c *config) *bool { return &c.appendMode })},

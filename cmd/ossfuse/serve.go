@@ -63,7 +63,7 @@ func mount(cfg config, log *logrus.Entry) (*mounted, error) {
 		Defaults: meta.Defaults{Uid: cfg.uid, Gid: cfg.gid, FileMode: cfg.fileMode, DirMode: cfg.dirMode, Umask: cfg.umask},
 		AttrTTL:  cfg.attrTTL, EntryTTL: cfg.entryTTL, NegativeTTL: cfg.negativeTTL,
 		AttrFromList: cfg.attrFromList, MemoryBudget: cfg.memory, Log: log,
-		ReadOnly: cfg.readOnly, CacheDir: cfg.cacheDir, RecoveryDir: cfg.recoveryDir,
+		ReadOnly: cfg.readOnly, Bucket: cfg.bucket, CacheDir: cfg.cacheDir, RecoveryDir: cfg.recoveryDir, StageLimit: cfg.stageLimit,
 		PartSize: cfg.partSize, Parallelism: cfg.parallelism, AppendMode: cfg.appendMode,
 	})
 	if err != nil {

@@ -160,6 +160,12 @@ func (m *Mounted) start() error {
 		// the machine's default recovery directory.
 		opts = append(opts, "recovery_dir="+filepath.Join(filepath.Dir(filepath.Dir(m.Dir)), "recovered"))
 	}
+	if !slices.ContainsFunc(opts, func(o string) bool { return strings.HasPrefix(o, "cache_dir=") }) {
+		// Nor in the machine's cache directory, where another test's mount
+		// of a bucket of the same name would find what a killed one left.
+		// One per mount point: a remount finds its predecessor's stages.
+		opts = append(opts, "cache_dir="+filepath.Join(filepath.Dir(filepath.Dir(m.Dir)), "cache", filepath.Base(m.Dir)))
+	}
 	args := append([]string{m.Source, m.Dir, "-f", "-o", strings.Join(opts, ",")}, m.cfg.args...)
 	fmt.Fprintf(f, "=== harness %s: ossfuse %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(args, " "))
 	cmd := exec.Command(m.bins.Ossfuse, args...)
