@@ -30,13 +30,20 @@ func setReadahead(mountpoint string, log *logrus.Entry) {
 	}
 }
 
-// memoryHeadroom is what the process needs beyond file data: metadata
-// caches, FUSE request buffers, the runtime.
+// memoryHeadroom is what the process may take beyond the file data of the
+// byte budget: FUSE request buffers, metadata caches, the runtime, and the
+// garbage the collector lets pile up between two cycles. Reading, the
+// first three take a few MiB; the garbage takes the rest. The metadata of
+// 100k names seen takes about 130 MB, which this leaves room for when
+// memory= is small, where a tighter limit would make the collector run
+// without pause. README and docs/SEMANTICS.md give the bound,
+// memory= + memoryHeadroom, and TestDocumentedMemoryBound holds them to it.
 const memoryHeadroom = 128 << 20
 
-// limitMemory tells the Go runtime how much memory the mount may use, so
-// that garbage collection keeps the heap near the data it holds (the byte
-// budget plus the block cache) instead of letting it grow to twice that.
+// limitMemory tells the Go runtime how much memory the mount may use: the
+// file data it holds (fs.FS.DataBytes, the byte budget, block cache
+// included) plus memoryHeadroom. Garbage collection then keeps the heap
+// within that, instead of letting it grow to twice the data.
 func limitMemory(dataBytes int64) {
 	debug.SetMemoryLimit(dataBytes + memoryHeadroom)
 }
