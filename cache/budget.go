@@ -187,21 +187,30 @@ func (b *Budget) notifyLocked() {
 // makeRoom has the reclaimer shed what the waiters, and extra more bytes,
 // lack beyond the free bytes. It runs after every event that can leave a
 // waiter short while the cache holds blocks: a waiter queued, and a block
-// cached (BlockCache.PutHeld). No other event can: bytes are granted only
+// cached (BlockCache.PutHeld, which Put uses, and Fetch). No other event can: bytes are granted only
 // to waiters while any wait, so the free bytes never fall without the
 // waiting ones falling as much.
+//
+// The first look, without reclaimMu, keeps the common case (no one short)
+// from queueing on it; returning on it is safe, as any event after it makes
+// its own call.
 func (b *Budget) makeRoom(extra int64) {
-	if b.reclaimer == nil {
+	if b.reclaimer == nil || b.shortfall(extra) <= 0 {
 		return
 	}
 	b.reclaimMu.Lock()
 	defer b.reclaimMu.Unlock()
-	b.mu.Lock()
-	need := b.waiting + extra - (b.max - b.used)
-	b.mu.Unlock()
-	if need > 0 {
+	if need := b.shortfall(extra); need > 0 {
 		b.reclaimer.reclaim(need)
 	}
+}
+
+// shortfall returns how many bytes the waiters, and extra more, lack
+// beyond the free ones.
+func (b *Budget) shortfall(extra int64) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.waiting + extra - (b.max - b.used)
 }
 
 // setReclaimer makes r the holder that makeRoom sheds; a budget has at
