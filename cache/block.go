@@ -20,13 +20,19 @@ type BlockOptions struct {
 	// Zero caches nothing (Fetch still shares concurrent misses); it must not
 	// be negative.
 	MaxBytes int64
+	// Budget, when set, is the byte budget the cached blocks are charged
+	// to: the cache holds the bytes of its blocks in it, gives them back as
+	// it drops blocks, and drops its least recently used blocks whenever
+	// the budget's other holders need the room (see Budget). MaxBytes may
+	// then be the budget's whole size. A budget serves one cache.
+	Budget *Budget
 }
 
 // BlockCacheStats counts what a BlockCache did, for metrics.
 type BlockCacheStats struct {
 	Hits      uint64 // Get and Fetch calls answered from the cache
 	Misses    uint64 // Get and Fetch calls that found no block
-	Evictions uint64 // blocks dropped to stay within MaxBytes
+	Evictions uint64 // blocks dropped to stay within MaxBytes, or to make room in the Budget
 	Fetches   uint64 // calls of a Fetch's fn, after singleflight
 }
 
@@ -61,12 +67,22 @@ type fetchState struct {
 // by any number of callers at once. The cache never modifies a block; callers
 // must not modify one either, neither before nor after it is evicted.
 //
+// With a Budget, the cache holds exactly bytes of it: a block's bytes are
+// taken from it (or handed over by PutHeld) before the block is cached and
+// given back when the block leaves. The cache never waits for the budget.
+// A dropped block is no longer counted even if a caller is still copying
+// from it: the budget bounds what is kept, not the reads of the moment.
+//
+// LOCK ORDERING: mu before the Budget's lock; the Budget calls reclaim with
+// none of its locks held.
+//
 // INVARIANT: bytes is the sum of the lengths of the blocks in blocks, and
 // bytes <= maxBytes; byKey[k] holds exactly the IDs in blocks whose key is k,
 // and no empty set; fetching holds exactly the IDs whose Fetch fn is running.
 type BlockCache struct {
 	blockSize int
 	maxBytes  int64
+	budget    *Budget // nil: blocks are bounded by maxBytes alone
 	group     singleflight.Group
 	// testHookWaiting, when set, runs when a Fetch has joined a flight.
 	testHookWaiting func()
@@ -90,6 +106,7 @@ func NewBlockCache(opts BlockOptions) (*BlockCache, error) {
 	c := &BlockCache{
 		blockSize: opts.BlockSize,
 		maxBytes:  opts.MaxBytes,
+		budget:    opts.Budget,
 		byKey:     make(map[string]map[blockID]struct{}),
 		fetching:  make(map[blockID]*fetchState),
 	}
@@ -101,6 +118,11 @@ func NewBlockCache(opts BlockOptions) (*BlockCache, error) {
 		return nil, fmt.Errorf("cache: new block cache: %w", err)
 	}
 	c.blocks = blocks
+	if c.budget != nil {
+		if err := c.budget.setReclaimer(c); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -147,11 +169,48 @@ func (c *BlockCache) Peek(key, etag string, index int64) ([]byte, bool) {
 // but the block keeps the whole buffer alive.
 //
 // Put reports whether it cached the block: it does not when data is empty,
-// longer than BlockSize or than MaxBytes, or index is negative.
+// longer than BlockSize or than MaxBytes, or index is negative, nor when
+// the cache has a Budget that cannot give the block's bytes now (see
+// Budget.TryAcquire: the cache may drop older blocks for them).
 func (c *BlockCache) Put(key, etag string, index int64, data []byte) bool {
+	id := blockID{key: key, etag: etag, index: index}
+	if !c.charge(id, data) {
+		return false
+	}
+	return c.PutHeld(key, etag, index, data)
+}
+
+// PutHeld is Put for a caller that already holds len(data) bytes of the
+// cache's Budget for data, such as the buffer of a GET: the cache takes
+// that charge over, so the bytes move from in flight to cached without
+// being counted twice or given back. The cache gives them back when it
+// drops the block, or at once when it does not cache it; the caller must
+// not Release them. Without a Budget it is Put.
+func (c *BlockCache) PutHeld(key, etag string, index int64, data []byte) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.putLocked(blockID{key: key, etag: etag, index: index}, data)
+	ok := c.putHeldLocked(blockID{key: key, etag: etag, index: index}, data)
+	c.mu.Unlock()
+	if ok && c.budget != nil {
+		// The block may be room that a waiter of the budget needs.
+		c.budget.makeRoom(0)
+	}
+	return ok
+}
+
+// charge takes the bytes of data from the budget, if the cache has one, for
+// a block it may cache; it reports false when it will not cache the block.
+// It must run without mu held: the budget may call reclaim.
+func (c *BlockCache) charge(id blockID, data []byte) bool {
+	if c.budget == nil {
+		return true
+	}
+	return c.cacheable(id, data) && c.budget.TryAcquire(int64(len(data)))
+}
+
+// cacheable reports whether a block of data may be cached at all.
+func (c *BlockCache) cacheable(id blockID, data []byte) bool {
+	n := int64(len(data))
+	return n > 0 && len(data) <= c.blockSize && n <= c.maxBytes && id.index >= 0
 }
 
 // Fetch returns block index of the object key at version etag: from the cache,
@@ -161,7 +220,8 @@ func (c *BlockCache) Put(key, etag string, index int64, data []byte) bool {
 // block; it runs with ctx's values but not its cancellation, so that one
 // caller giving up does not fail the others, and a caller whose ctx is done
 // returns ctx.Err() without waiting. If InvalidateObject(key) runs while fn
-// does, the block is returned to the callers but not cached.
+// does, the block is returned to the callers but not cached; with a Budget
+// it is cached only if its bytes can be had, as with Put.
 //
 // The caller must not modify the returned slice.
 func (c *BlockCache) Fetch(ctx context.Context, key, etag string, index int64,
@@ -193,19 +253,28 @@ func (c *BlockCache) fetch(ctx context.Context, id blockID,
 	c.mu.Unlock()
 
 	data, err := fn(ctx)
+	charged := err == nil && len(data) <= c.blockSize && c.charge(id, data)
 
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	delete(c.fetching, id)
+	var cached bool
+	switch {
+	case err != nil:
+	case len(data) > c.blockSize:
+		err = fmt.Errorf("cache: fetch block %d of %q: got %d bytes, more than the block size %d",
+			id.index, id.key, len(data), c.blockSize)
+	case !charged:
+	case f.stale:
+		c.uncharge(int64(len(data)))
+	default:
+		cached = c.putHeldLocked(id, data)
+	}
+	c.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > c.blockSize {
-		return nil, fmt.Errorf("cache: fetch block %d of %q: got %d bytes, more than the block size %d",
-			id.index, id.key, len(data), c.blockSize)
-	}
-	if !f.stale {
-		c.putLocked(id, data)
+	if cached && c.budget != nil {
+		c.budget.makeRoom(0)
 	}
 	return data, nil
 }
@@ -248,9 +317,16 @@ func (c *BlockCache) Stats() BlockCacheStats {
 	return c.stats
 }
 
-func (c *BlockCache) putLocked(id blockID, data []byte) bool {
+// putHeldLocked caches data as block id, evicting least recently used
+// blocks to stay within maxBytes. With a budget, the caller holds
+// len(data) bytes of it, which the cache takes over: it keeps them with the
+// block, or gives them back at once when it does not cache it.
+//
+// LOCKS_REQUIRED(c.mu)
+func (c *BlockCache) putHeldLocked(id blockID, data []byte) bool {
 	n := int64(len(data))
-	if n == 0 || len(data) > c.blockSize || n > c.maxBytes || id.index < 0 {
+	if !c.cacheable(id, data) {
+		c.uncharge(n)
 		return false
 	}
 	// Remove first, so that the old block's bytes are released through
@@ -271,12 +347,34 @@ func (c *BlockCache) putLocked(id blockID, data []byte) bool {
 	return true
 }
 
-// onRemoveLocked is the LRU's removal callback; every LRU call is made under mu.
+// reclaim drops least recently used blocks until at least n bytes went
+// back to the budget, or none is left. The budget calls it when its other
+// holders need the room.
+func (c *BlockCache) reclaim(n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for freed := int64(0); freed < n && c.blocks.Len() > 0; {
+		_, data, _ := c.blocks.RemoveOldest()
+		freed += int64(len(data))
+		c.stats.Evictions++
+	}
+}
+
+// onRemoveLocked is the LRU's removal callback; every LRU call is made under
+// mu. The block's bytes go back to the budget.
 func (c *BlockCache) onRemoveLocked(id blockID, data []byte) {
 	c.bytes -= int64(len(data))
+	c.uncharge(int64(len(data)))
 	ids := c.byKey[id.key]
 	delete(ids, id)
 	if len(ids) == 0 {
 		delete(c.byKey, id.key)
+	}
+}
+
+// uncharge gives n bytes of the cache's blocks back to its budget, if any.
+func (c *BlockCache) uncharge(n int64) {
+	if c.budget != nil {
+		c.budget.Release(n)
 	}
 }

@@ -21,6 +21,14 @@ func newBlocks(t *testing.T, blockSize int, maxBytes int64) *BlockCache {
 // checkInvariants verifies the INVARIANT of BlockCache.
 func checkInvariants(t *testing.T, c *BlockCache) {
 	t.Helper()
+	if err := invariantErr(c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// invariantErr reports how c breaks its INVARIANT, or that the blocks
+// hold more bytes than its budget has given; safe from any goroutine.
+func invariantErr(c *BlockCache) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var sum int64
@@ -30,20 +38,28 @@ func checkInvariants(t *testing.T, c *BlockCache) {
 		sum += int64(len(data))
 		perKey[id.key]++
 		if _, ok := c.byKey[id.key][id]; !ok {
-			t.Fatalf("block %+v missing from byKey", id)
+			return fmt.Errorf("block %+v missing from byKey", id)
 		}
 	}
 	if sum != c.bytes {
-		t.Fatalf("bytes = %d, blocks hold %d", c.bytes, sum)
+		return fmt.Errorf("bytes = %d, blocks hold %d", c.bytes, sum)
 	}
 	if c.bytes > c.maxBytes {
-		t.Fatalf("bytes = %d, over MaxBytes %d", c.bytes, c.maxBytes)
+		return fmt.Errorf("bytes = %d, over MaxBytes %d", c.bytes, c.maxBytes)
 	}
 	for key, ids := range c.byKey {
 		if len(ids) == 0 || len(ids) != perKey[key] {
-			t.Fatalf("byKey[%q] has %d blocks, cache has %d", key, len(ids), perKey[key])
+			return fmt.Errorf("byKey[%q] has %d blocks, cache has %d", key, len(ids), perKey[key])
 		}
 	}
+	// The cache gives a block's bytes back under mu, so with mu held all
+	// of them are still counted in the budget.
+	if c.budget != nil {
+		if used := c.budget.InUse(); c.bytes > used || used > c.budget.Max() {
+			return fmt.Errorf("cache holds %d bytes, budget counts %d in use of %d", c.bytes, used, c.budget.Max())
+		}
+	}
+	return nil
 }
 
 func block(b byte, n int) []byte { return bytes.Repeat([]byte{b}, n) }

@@ -99,3 +99,83 @@ func TestBudgetOverMaxFailsFast(t *testing.T) {
 		t.Fatal("NewBudget(0): no error")
 	}
 }
+
+// TestBudgetFIFO: a waiting request is served before later ones, small or
+// not, and a TryAcquire does not pass it.
+func TestBudgetFIFO(t *testing.T) {
+	b := newBudget(t, 100)
+	ctx := context.Background()
+	if err := b.Acquire(ctx, 80); err != nil {
+		t.Fatal(err)
+	}
+	big := make(chan error)
+	go func() { big <- b.Acquire(ctx, 50) }()
+	waitWaiting(t, b, 50)
+	if b.TryAcquire(10) {
+		t.Fatal("TryAcquire(10) passed a waiting Acquire(50)")
+	}
+	small := make(chan error)
+	go func() { small <- b.Acquire(ctx, 10) }()
+	waitWaiting(t, b, 60)
+	b.Release(80)
+	if err := <-big; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-small; err != nil {
+		t.Fatal(err)
+	}
+	if b.InUse() != 60 || b.Waiting() != 0 {
+		t.Fatalf("InUse() = %d, Waiting() = %d; want 60, 0", b.InUse(), b.Waiting())
+	}
+}
+
+// TestBudgetCanceledWaiterLetsOthersThrough: when the first waiter gives
+// up, those behind it that fit are served at once.
+func TestBudgetCanceledWaiterLetsOthersThrough(t *testing.T) {
+	b := newBudget(t, 100)
+	if err := b.Acquire(context.Background(), 70); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	big := make(chan error)
+	go func() { big <- b.Acquire(ctx, 50) }()
+	waitWaiting(t, b, 50)
+	small := make(chan error)
+	go func() { small <- b.Acquire(context.Background(), 30) }()
+	waitWaiting(t, b, 80)
+	cancel()
+	if err := <-big; !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled Acquire = %v", err)
+	}
+	if err := <-small; err != nil {
+		t.Fatal(err)
+	}
+	if b.InUse() != 100 || b.Waiting() != 0 {
+		t.Fatalf("InUse() = %d, Waiting() = %d; want 100, 0", b.InUse(), b.Waiting())
+	}
+}
+
+func TestBudgetReleaseTooMuchPanics(t *testing.T) {
+	b := newBudget(t, 100)
+	if !b.TryAcquire(10) {
+		t.Fatal("TryAcquire(10) failed")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Release of more than is held did not panic")
+		}
+	}()
+	b.Release(11)
+}
+
+// waitWaiting waits until the Acquire calls waiting on b want n bytes.
+func waitWaiting(t *testing.T, b *Budget, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for b.Waiting() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("Waiting() = %d after 10s, want %d", b.Waiting(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -6,15 +6,19 @@
 //     attributes and one for directory listings.
 //   - BlockCache: immutable fixed-size blocks of object data keyed by
 //     (key, ETag, block index), bounded by a hard byte limit.
-//   - Budget: the byte budget that bounds the buffers of in-flight reads and
-//     writes (DESIGN §4).
+//   - Budget: the one byte budget of the file data held in memory (DESIGN
+//     §4): the buffers of reads and writes in flight, and the blocks of the
+//     BlockCache built on it.
 //
-// Memory bound. The block cache and the budget are sized apart, so that a burst
-// of writes can never be starved by a full cache nor make it shed blocks on the
-// hot path: the memory ossfuse holds for file data is at most
-// Budget max + BlockOptions.MaxBytes. The intended flow for a read is: acquire
-// the bytes of a GET from the Budget, fetch, hand the blocks to the BlockCache
-// (which then accounts for them under its own MaxBytes), release the Budget.
+// Memory bound. A BlockCache given a Budget charges its blocks to it, so the
+// file data ossfuse holds is at most the Budget's Max, however it is split
+// between in flight and cached. The cache is the budget's slack: a request
+// that finds the budget short makes the cache drop its least recently used
+// blocks, so cached blocks never keep a read or a write waiting (nor
+// deadlock one), and the cache may fill whatever the others leave free. The
+// flow of a read: acquire the bytes of a GET from the Budget, fetch, hand
+// each block with its bytes to the cache (PutHeld), which gives them back
+// when it drops the block.
 //
 // The package knows nothing of FUSE or OSS: values, keys and loaders are the
 // caller's. Concurrent misses of one key or block cost one load (singleflight),

@@ -37,8 +37,11 @@ type Options struct {
 	// HeadParallelism bounds the HEADs a readdir issues at once (default 32).
 	HeadParallelism int
 
-	// MemoryBudget bounds the bytes of file data in flight (default 256 MiB);
-	// BlockCacheBytes bounds the cached blocks (default 256 MiB).
+	// MemoryBudget bounds the file data held in memory (default 256 MiB):
+	// the buffers of reads in flight and of uploads, and the cached blocks,
+	// which give their room up whenever reads or writes need it.
+	// BlockCacheBytes bounds the cached blocks alone (default, and at most,
+	// MemoryBudget).
 	MemoryBudget    int64
 	BlockCacheBytes int64
 	// Reader tunes reads and prefetching (its BlockSize must stay zero).
@@ -89,7 +92,6 @@ const (
 	DefaultNegativeTTL     = 5 * time.Second
 	DefaultHeadParallelism = 32
 	DefaultMemoryBudget    = 256 << 20
-	DefaultBlockCacheBytes = 256 << 20
 	DefaultStatCapacity    = 200000
 	DefaultListCapacity    = 2000
 )
@@ -114,8 +116,8 @@ func (o Options) withDefaults() Options {
 	if o.MemoryBudget <= 0 {
 		o.MemoryBudget = DefaultMemoryBudget
 	}
-	if o.BlockCacheBytes <= 0 {
-		o.BlockCacheBytes = DefaultBlockCacheBytes
+	if o.BlockCacheBytes <= 0 || o.BlockCacheBytes > o.MemoryBudget {
+		o.BlockCacheBytes = o.MemoryBudget
 	}
 	if o.StatCapacity <= 0 {
 		o.StatCapacity = DefaultStatCapacity
@@ -181,11 +183,11 @@ func New(opts Options) (*FS, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("fs: listing cache: %w", err)
 	}
-	if f.blocks, err = cache.NewBlockCache(cache.BlockOptions{BlockSize: blockSize, MaxBytes: opts.BlockCacheBytes}); err != nil {
-		return nil, fmt.Errorf("fs: block cache: %w", err)
-	}
 	if f.budget, err = cache.NewBudget(opts.MemoryBudget); err != nil {
 		return nil, fmt.Errorf("fs: memory budget: %w", err)
+	}
+	if f.blocks, err = cache.NewBlockCache(cache.BlockOptions{BlockSize: blockSize, MaxBytes: opts.BlockCacheBytes, Budget: f.budget}); err != nil {
+		return nil, fmt.Errorf("fs: block cache: %w", err)
 	}
 	f.stageUsage.limit = opts.StageLimit
 	if err := f.claimStageDir(); err != nil {
@@ -194,9 +196,9 @@ func New(opts Options) (*FS, error) {
 	return f, nil
 }
 
-// DataBytes is the most file data the filesystem holds in memory: the
-// byte budget of data in flight plus the block cache.
-func (f *FS) DataBytes() int64 { return f.opts.MemoryBudget + f.opts.BlockCacheBytes }
+// DataBytes is the most file data the filesystem holds in memory: the byte
+// budget, which the block cache is part of.
+func (f *FS) DataBytes() int64 { return f.opts.MemoryBudget }
 
 // Root returns the node of the mount's root directory.
 func (f *FS) Root() fusefs.InodeEmbedder { return &dirNode{fs: f} }

@@ -236,9 +236,10 @@ func (r *objectReader) startFetchLocked(b, n int64, acquired bool) *fetch {
 	return f
 }
 
-// runFetch GETs the blocks of f, hands each to the cache and to the reads
-// waiting as it arrives, and gives its budget back block by block. A failed
-// fetch caches nothing it did not read whole.
+// runFetch GETs the blocks of f and hands each to the cache, with its share
+// of the fetch's budget, and to the reads waiting as it arrives. A failed
+// fetch caches nothing it did not read whole, and gives back the budget of
+// the blocks it did not hand over.
 func (r *objectReader) runFetch(f *fetch, acquired bool) {
 	defer r.wg.Done()
 	off := f.first * r.bs
@@ -266,12 +267,11 @@ func (r *objectReader) runFetch(f *fetch, acquired bool) {
 			if _, err := io.ReadFull(res.Body, blk); err != nil {
 				return fmt.Errorf("read %q block %d: %w", r.key, b, err)
 			}
-			r.blocks.Put(r.key, r.etag, b, blk)
+			r.blocks.PutHeld(r.key, r.etag, b, blk) // the cache now holds its bytes of the budget
+			held -= int64(len(blk))
 			f.data[i] = blk
 			close(f.ready[i])
 			done++
-			r.budget.Release(int64(len(blk)))
-			held -= int64(len(blk))
 		}
 		return nil
 	}()

@@ -4,9 +4,10 @@ package fs
 // ranged GETs with If-Match, sequential reads served by a growing prefetch
 // window (prefetch.go), random reads by small direct GETs.
 //
-// LOCK ORDERING inside a reader: objectReader.mu before the BlockCache's own
-// lock (the cache never calls out). Budget.TryAcquire may be called with mu
-// held, as it never waits; Budget.Acquire never is.
+// LOCK ORDERING inside a reader: objectReader.mu before the locks of the
+// BlockCache and the Budget (which never call out of package cache).
+// Budget.TryAcquire may be called with mu held, as it never waits (it may
+// make the cache shed blocks); Budget.Acquire never is.
 
 import (
 	"context"
@@ -119,14 +120,17 @@ func (s readerState) String() string {
 // reads). Blocks it fetches go to the shared BlockCache, so other readers of
 // the same version get them for free.
 //
-// Memory: the buffer of every block fetch is taken from the Budget before its
-// GET and given back block by block as they go to the cache. Prefetches only
-// TryAcquire and are skipped when the budget is short; a fetch a read waits
+// Memory: the BlockCache is charged to the Budget, so a block holds budget
+// from its GET until the cache drops it. The buffer of every block fetch is
+// taken from the Budget before its GET and handed over to the cache block by
+// block (BlockCache.PutHeld). Prefetches only TryAcquire and are skipped
+// when the budget is short of what the cache can shed; a fetch a read waits
 // for Acquires, waiting its turn (the Budget is FIFO). That cannot deadlock:
-// no fetch waits for budget while holding any, and every holder is a GET
-// that ends (or is cancelled) on its own. Random reads GET straight into the
-// caller's buffer and take no budget. A Budget smaller than one block makes
-// every read direct.
+// no fetch waits for budget while holding any, every other holder is a GET
+// or an upload part that ends (or is cancelled) on its own, and the cache
+// sheds blocks for any waiter. Random reads GET straight into the caller's
+// buffer and take no budget. A Budget smaller than one block makes every
+// read direct.
 //
 // Fetches in flight are shared by the reads of this reader only; other
 // readers of the same version share the blocks once they are cached.

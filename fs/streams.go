@@ -3,10 +3,12 @@ package fs
 import "sync/atomic"
 
 // streamCount counts the readers of a mount that are in a sequential run.
-// Their prefetch windows share the block cache: if together they asked for
-// more than it holds, each block prefetched would evict one prefetched
-// earlier and not yet read, and every byte would be fetched twice. So each
-// reader's window is capped at half the cache divided among the streams.
+// Their prefetch windows share the block cache and the byte budget it is
+// charged to: if together they asked for more than these hold, each block
+// prefetched would evict one prefetched earlier and not yet read, and every
+// byte would be fetched twice. So each reader's window is capped at half
+// the cache (or of the budget, if smaller) divided among the streams; the
+// other half holds the blocks being read, those read again, and writes.
 type streamCount struct {
 	n atomic.Int64
 }
@@ -17,7 +19,8 @@ type streamCount struct {
 func (r *objectReader) maxWindowLocked() int64 {
 	w := r.opts.MaxWindow
 	if r.streams != nil {
-		share := r.blocks.MaxBytes() / (2 * max(1, r.streams.n.Load()))
+		room := min(r.blocks.MaxBytes(), r.budget.Max())
+		share := room / (2 * max(1, r.streams.n.Load()))
 		w = min(w, share)
 	}
 	return max(w, r.bs)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,27 @@ func TestDocumentedMountsParse(t *testing.T) {
 		}
 		if _, err := parseArgs(args, defaultConfig()); err != nil {
 			t.Errorf("documented mount %s %s -o %s: %v", m[0], m[1], m[3], err)
+		}
+	}
+}
+
+// TestDocumentedMemoryBound checks that README.md, docs/SEMANTICS.md and
+// the help of memory= state the bound that limitMemory sets: memory= plus
+// memoryHeadroom (integration/memory measures the peak RSS against it).
+func TestDocumentedMemoryBound(t *testing.T) {
+	bound := fmt.Sprintf("`memory=` + %d MiB", memoryHeadroom>>20)
+	for _, doc := range []string{"README.md", filepath.Join("docs", "SEMANTICS.md")} {
+		b, err := os.ReadFile(filepath.Join("..", "..", doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), bound) {
+			t.Errorf("%s does not state the memory bound %q", doc, bound)
+		}
+	}
+	for _, o := range options() {
+		if want := fmt.Sprintf("plus %dMiB", memoryHeadroom>>20); o.name == "memory" && !strings.Contains(o.help, want) {
+			t.Errorf("help of memory= %q does not say %q", o.help, want)
 		}
 	}
 }

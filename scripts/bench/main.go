@@ -31,7 +31,7 @@
 // Usage (from the module root, after `make build`):
 //
 //	go run ./scripts/bench [-runs 3] [-size 1GiB] [-only w1,w2,w6,w7,w9] [-conditions L0,L2]
-//	                       [-w7-100k] [-w6-10k] [-w9-appends 10000] [-budget 10s]
+//	                       [-w7-100k] [-w6-10k] [-w9-appends 10000] [-budget 10s] [-o memory=64MiB]
 //
 // The same figures go as JSON to bench/results/bench-<timestamp>.json.
 // Every subprocess is stopped and every mount unmounted at the end, also on
@@ -67,6 +67,7 @@ type config struct {
 	workloads   map[string]bool
 	conditions  []condition
 	stepTimeout time.Duration // bound of any single command (fio, ls, ...)
+	mountOpts   []string      // -o: options added to every mount, e.g. memory=64MiB
 }
 
 // condition is one backend setting: a name and the emulator's latency.
@@ -119,6 +120,7 @@ func parseFlags(args []string) (config, error) {
 	only := fs.String("only", strings.Join(allWorkloads, ","), "workloads to run: "+strings.Join(allWorkloads, ", "))
 	conds := fs.String("conditions", "L0,L2", "conditions to run: L0 (no latency), L1 (5ms), L2 (30ms)")
 	fs.DurationVar(&cfg.stepTimeout, "step-timeout", 5*time.Minute, "bound of each single command (fio, ls, a Direct read)")
+	mountOpts := fs.String("o", "", "comma-separated ossfuse options added to every mount, e.g. memory=64MiB")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -140,6 +142,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if cfg.budget <= 0 || cfg.budget > cfg.stepTimeout {
 		return cfg, errors.New("-budget must be positive and at most -step-timeout")
+	}
+	if *mountOpts != "" {
+		cfg.mountOpts = strings.Split(*mountOpts, ",")
 	}
 	cfg.workloads = map[string]bool{}
 	for _, w := range strings.Split(*only, ",") {

@@ -32,6 +32,7 @@ type mounter struct {
 	root     string // holds mnt/ and logs/
 	endpoint string
 	bucket   string
+	options  []string // added to every mount, before the workload's own
 
 	mu   sync.Mutex
 	seq  int                 // GUARDED_BY(mu)
@@ -68,7 +69,7 @@ func (mr *mounter) mount(ctx context.Context, options ...string) (*mount, error)
 		return nil, err
 	}
 	defer logFile.Close() // the child has its own descriptor
-	opts := append([]string{"endpoint=" + mr.endpoint}, options...)
+	opts := append(append([]string{"endpoint=" + mr.endpoint}, mr.options...), options...)
 	m.cmd = exec.Command(mr.ossfuse, mr.bucket, m.dir, "-f", "-o", strings.Join(opts, ","))
 	m.cmd.Stdout, m.cmd.Stderr = logFile, logFile
 	m.cmd.Dir = "/"

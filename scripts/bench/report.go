@@ -41,6 +41,9 @@ func notes(cfg config) []string {
 	if cfg.workloads["w9"] {
 		n = append(n, fmt.Sprintf("W9: %d appends of 4 KiB, each open(O_APPEND)+write+close as `>>` does, stopping after %v; requests per append by operation; HEAD = an open's revalidation once the cached attributes expire (attr_ttl); the log is read back and its SHA-256 checked", cfg.w9Appends, cfg.budget))
 	}
+	if len(cfg.mountOpts) > 0 {
+		n = append(n, "every mount has -o "+strings.Join(cfg.mountOpts, ","))
+	}
 	return append(n, "errors = failed requests other than NoSuchKey (a 404 HEAD is how a lookup learns a name is a directory or missing)")
 }
 

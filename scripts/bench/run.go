@@ -108,7 +108,7 @@ func runCondition(ctx context.Context, cfg config, cond condition, root string) 
 	}
 	s := &session{cfg: cfg, cond: cond, emu: emu, mounter: &mounter{
 		ossfuse: filepath.Join(cfg.binDir, "ossfuse"), root: filepath.Join(root, cond.Name),
-		endpoint: emu.Endpoint, bucket: emu.Bucket,
+		endpoint: emu.Endpoint, bucket: emu.Bucket, options: cfg.mountOpts,
 	}}
 	defer func() {
 		// Mounts first (they talk to the emulator), then the emulator.
