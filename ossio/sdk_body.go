@@ -66,8 +66,30 @@ func (c *sdkClient) sendBody(ctx context.Context, body io.Reader, safe bool, sen
 	}
 }
 
-// oneAttempt makes the SDK send a request once: sendBody retries.
-func oneAttempt(o *oss.Options) { o.RetryMaxAttempts = oss.Ptr(1) }
+// oneAttempt makes the SDK send a request once (sendBody retries), but
+// for a second attempt after a clock-skew answer: the SDK learns the
+// server's clock from that answer and keeps it only when the call ends
+// well, so that retry must be its own. That retry keeps the race above
+// possible, but only for the first upload after the clock went 15 minutes
+// off, and only when its body is still being sent when OSS refuses it.
+func oneAttempt(o *oss.Options) {
+	o.RetryMaxAttempts = oss.Ptr(2)
+	o.Retryer = skewRetryer{}
+}
+
+// skewRetryer retries only a clock-skew answer, at once.
+type skewRetryer struct{}
+
+func (skewRetryer) IsErrorRetryable(err error) bool              { return isClockSkew(err) }
+func (skewRetryer) MaxAttempts() int                             { return 2 }
+func (skewRetryer) RetryDelay(int, error) (time.Duration, error) { return 0, nil }
+
+// isClockSkew reports an answer saying the request's time was too far
+// from the server's.
+func isClockSkew(err error) bool {
+	var se *oss.ServiceError
+	return errors.As(err, &se) && se.Code == "RequestTimeTooSkewed"
+}
 
 // errAttemptOver is what a transport still reading an abandoned attempt's
 // body gets.
