@@ -374,7 +374,10 @@ func (r *objectReader) markStale(cause error) error {
 // terminal returns the error that ends a read after a fetch failed with err,
 // or nil when the failure was a transport one worth retrying.
 func (r *objectReader) terminal(ctx context.Context, err error) error {
-	if errors.Is(err, errStale) {
+	// A timeout was retried by the client already: a server that does not
+	// answer twice will not a third time, and each try costs the reader a
+	// request bound.
+	if errors.Is(err, errStale) || errors.Is(err, ossio.ErrTimeout) {
 		return err
 	}
 	r.mu.Lock()

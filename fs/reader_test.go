@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -674,5 +675,37 @@ func waitFetches(t *testing.T, r *objectReader) {
 			t.Fatalf("fetches still running after 30 s")
 		}
 		runtime.Gosched()
+	}
+}
+
+// timingOutClient answers every GET as a server that never answers would,
+// once the client's own retry is spent.
+type timingOutClient struct {
+	ossio.Client
+	gets atomic.Int64
+}
+
+func (c *timingOutClient) GetObject(ctx context.Context, req ossio.GetRequest) (*ossio.GetResult, error) {
+	c.gets.Add(1)
+	return nil, fmt.Errorf("oss GetObject %q: %w", req.Key, ossio.ErrTimeout)
+}
+
+// TestReadGivesUpOnTimeout: a read whose GET timed out (the client
+// retried it already) fails with the timeout after that one GET, random
+// or sequential, rather than trying again.
+func TestReadGivesUpOnTimeout(t *testing.T) {
+	e := newReaderEnv(t, 64<<20, 64<<20)
+	etag := e.put(t, "obj", readerData(8<<20, 1))
+	c := &timingOutClient{Client: e.client}
+	for _, off := range []int64{5 << 20, 0} { // a random read, then the start of a sequential one
+		r := newObjectReader(c, e.blocks, e.budget, &e.streams, ReaderOptions{}, "obj", etag, 8<<20)
+		before := c.gets.Load()
+		if _, err := r.ReadAt(readerCtx(t), make([]byte, 4096), off); !errors.Is(err, ossio.ErrTimeout) {
+			t.Errorf("read at %d: %v, want ErrTimeout", off, err)
+		}
+		if n := c.gets.Load() - before; n != 1 {
+			t.Errorf("read at %d: %d GETs after a timeout, want 1", off, n)
+		}
+		r.Close()
 	}
 }
