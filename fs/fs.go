@@ -74,6 +74,11 @@ type Options struct {
 	// written (0: only the disk bounds them); a write past it fails with
 	// ENOSPC, as on a full disk.
 	StageLimit int64
+	// StreamWait bounds how long a write waits for its streaming upload
+	// (budget for a part buffer, a slot among the parts in flight) before
+	// the stream is dropped and the file is uploaded from its stage at
+	// flush instead (default 60s).
+	StreamWait time.Duration
 	// AppendMode creates new files as Appendable objects: each flush
 	// appends what was written since, so readers of the object see it grow.
 	AppendMode bool
@@ -91,6 +96,7 @@ const (
 	DefaultAttrTTL         = 5 * time.Second
 	DefaultNegativeTTL     = 5 * time.Second
 	DefaultHeadParallelism = 32
+	DefaultStreamWait      = 60 * time.Second
 	DefaultMemoryBudget    = 256 << 20
 	DefaultStatCapacity    = 200000
 	DefaultListCapacity    = 2000
@@ -124,6 +130,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ListCapacity <= 0 {
 		o.ListCapacity = DefaultListCapacity
+	}
+	if o.StreamWait <= 0 {
+		o.StreamWait = DefaultStreamWait
 	}
 	if o.Clock == nil {
 		o.Clock = cache.RealClock{}

@@ -51,6 +51,12 @@ func (s *staging) objectMeta(a meta.Attr) ossio.ObjectMeta {
 // stream: the bytes are staged, and flush uploads the stage instead.
 func (f *FS) streamLocked(ctx context.Context, s *staging, p []byte, off int64) {
 	key := s.key
+	// The stream waits for budget (and for parts in flight) under the
+	// writer's lock; streams holding part of their buffers can wait on each
+	// other for ever when the budget is short. Giving up on the stream
+	// after a while ends any such wait: its bytes are staged.
+	ctx, cancel := context.WithTimeout(ctx, f.opts.StreamWait)
+	defer cancel()
 	if s.appendable {
 		return // append mode appends at each flush instead
 	}

@@ -1,10 +1,12 @@
 package fs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ossfuse/ossfuse/ossio"
 )
@@ -73,4 +75,40 @@ func TestCloseOfOnlyEmptiedFileWaitsForRelease(t *testing.T) {
 		t.Errorf("fsync of a new empty file: %v, want it in the bucket", err)
 	}
 	n.release(ctx, true)
+}
+
+// TestStreamGivesUpWaitingForBudget holds the whole memory budget while a
+// file is written sequentially past a part: its stream cannot get a part
+// buffer, and instead of waiting for ever under the writer's lock it is
+// dropped after StreamWait; the write succeeds and the close uploads the
+// file from its stage.
+func TestStreamGivesUpWaitingForBudget(t *testing.T) {
+	e := newWriteEnv(t)
+	f, err := New(Options{Client: e.client, CacheDir: e.cacheDir, RecoveryDir: e.recovery, PartSize: ossio.MinPartSize,
+		MemoryBudget: 32 << 20, StreamWait: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close(context.Background())
+	ctx := context.Background()
+	if err := f.budget.Acquire(ctx, 32<<20); err != nil {
+		t.Fatal(err)
+	}
+	data := testBytes(12<<20, 7)
+	done := make(chan *writer, 1)
+	go func() { done <- write(t, f, "big.bin", data, 0, true) }()
+	var w *writer
+	select {
+	case w = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("a write waiting for budget its stream cannot get still waits after a minute")
+	}
+	f.budget.Release(32 << 20)
+	if err := w.flush(ctx, flushClose); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if got := e.body(t, "big.bin"); !bytes.Equal(got, data) {
+		t.Errorf("big.bin: %d bytes, want the %d written", len(got), len(data))
+	}
+	w.release(ctx, true)
 }
