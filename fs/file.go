@@ -163,8 +163,7 @@ const fallocKeepSize = 1
 // Allocate grows the file (fallocate with mode 0) through its stage; with
 // FALLOC_FL_KEEP_SIZE there is nothing to reserve on OSS. Other modes
 // (punching holes, collapsing ranges) are not supported.
-func (h *fileHandle) Allocate(ctx context.Context, off, size uint64, mode uint32) syscall.Errno {
-	ctx = uninterruptible(ctx)
+func (h *fileHandle) Allocate(_ context.Context, off, size uint64, mode uint32) syscall.Errno {
 	switch {
 	case !h.write:
 		return syscall.EBADF
