@@ -202,20 +202,10 @@ func isErrno(err error, errnos ...syscall.Errno) bool {
 	return false
 }
 
-// bounded runs fn, a direct operation on the mount, and returns its
-// error; it fails the test when fn has not returned within timeout (a
-// hung FUSE request), instead of stalling the run.
+// bounded is harness.Bounded.
 func bounded(t *testing.T, timeout time.Duration, what string, fn func() error) error {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(timeout):
-		t.Fatalf("%s: hung for %v", what, timeout)
-		return nil
-	}
+	return harness.Bounded(t, timeout, what, fn)
 }
 
 // waitFor polls cond every interval until it holds or timeout passes, and

@@ -12,8 +12,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -154,26 +152,6 @@ func (f *fixture) checkSums(t *testing.T, got string) {
 	if got != want.String() {
 		t.Errorf("sha256 of the quarters read through the mount:\n%s\nwant:\n%s", got, want.String())
 	}
-}
-
-// peakRSS returns the VmHWM of process pid, in bytes.
-func peakRSS(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				t.Fatalf("VmHWM %q: %v", rest, err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatalf("no VmHWM in /proc/%d/status", pid)
-	return 0
 }
 
 // sumOf returns the SHA-256 of the body of res.

@@ -26,7 +26,7 @@ func TestReadersPeakRSSWithinMemory(t *testing.T) {
 		t.Fatalf("parallel readers: exit %d: %s", r.ExitCode, r.Stderr)
 	}
 	f.checkSums(t, r.Stdout)
-	rss := peakRSS(t, m.Pid())
+	rss := harness.PeakRSS(t, m.Pid())
 	s := f.emu.Stats(t)
 	t.Logf("%d readers of %d MiB with memory=%d MiB: %v (%.0f MiB/s), peak RSS %d MiB (bound %d MiB); %d GETs, %d MiB fetched",
 		quarters, bigSize>>20, budget>>20, r.Elapsed.Round(1e6), float64(bigSize>>20)/r.Elapsed.Seconds(),
@@ -56,7 +56,7 @@ func TestWriteWhileReadingWithinMemory(t *testing.T) {
 		t.Fatalf("writer and readers: exit %d: %s", r.ExitCode, r.Stderr)
 	}
 	f.checkSums(t, r.Stdout)
-	rss := peakRSS(t, m.Pid())
+	rss := harness.PeakRSS(t, m.Pid())
 	t.Logf("%d MiB written while %d readers read %d MiB, memory=%d MiB: %v, peak RSS %d MiB (bound %d MiB)",
 		size>>20, quarters, bigSize>>20, budget>>20, r.Elapsed.Round(1e6), rss>>20, (budget+headroom)>>20)
 	if rss > budget+headroom {

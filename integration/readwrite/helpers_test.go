@@ -24,20 +24,10 @@ const (
 	markerType = "application/x-directory"
 )
 
-// bounded runs fn, a direct operation on the mount, and returns its error;
-// it fails the test when fn has not returned within opTimeout (a hung
-// FUSE request), instead of stalling the run until go test's timeout.
+// bounded is harness.Bounded with opTimeout.
 func bounded(t *testing.T, what string, fn func() error) error {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(opTimeout):
-		t.Fatalf("%s: hung for %v", what, opTimeout)
-		return nil
-	}
+	return harness.Bounded(t, opTimeout, what, fn)
 }
 
 // must is bounded failing the test on error.

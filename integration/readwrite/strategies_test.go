@@ -15,26 +15,6 @@ import (
 	"github.com/ossfuse/ossfuse/ossio"
 )
 
-// peakRSS returns the VmHWM of process pid, in bytes.
-func peakRSS(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				t.Fatalf("VmHWM %q: %v", rest, err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatalf("no VmHWM in /proc/%d/status", pid)
-	return 0
-}
-
 // TestLargeSequentialWriteStreams writes 1 GiB with dd bs=1M: it goes up
 // as one streaming multipart upload, every byte sent once, while the
 // writer writes, and ossfuse's memory stays far below the file's size
@@ -62,7 +42,7 @@ func TestLargeSequentialWriteStreams(t *testing.T) {
 	if got := s.BytesOutByOp["GetObject"]; got != 0 {
 		t.Errorf("1 GiB written sequentially read %d bytes back from the bucket, want 0", got)
 	}
-	rss := peakRSS(t, e.m.Pid())
+	rss := harness.PeakRSS(t, e.m.Pid())
 	t.Logf("peak RSS of ossfuse after writing 1 GiB: %d MiB", rss>>20)
 	if rss > 512<<20 {
 		t.Errorf("peak RSS of ossfuse %d MiB while writing 1 GiB; want well under 1 GiB", rss>>20)
