@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,16 +25,7 @@ type writeEnv struct {
 
 func newWriteEnv(t *testing.T) *writeEnv {
 	t.Helper()
-	srv, err := ossemu.New(ossemu.Options{Buckets: []string{"bkt"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	client, err := ossio.New(ossio.Config{Endpoint: hs.URL, Region: "cn-hangzhou", Bucket: "bkt", MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, client := newTestEmulator(t)
 	return &writeEnv{srv: srv, client: client, cacheDir: t.TempDir(), recovery: t.TempDir()}
 }
 

@@ -36,9 +36,10 @@ type readerEnv struct {
 	streams streamCount
 }
 
-// newReaderEnv starts an emulator. The client makes one attempt per request,
-// so that injected faults reach the reader as they are.
-func newReaderEnv(tb testing.TB, cacheBytes, budgetBytes int64) *readerEnv {
+// newTestEmulator starts an emulator in process, with bucket "bkt", and
+// a client of it that makes one attempt per request, so that injected
+// faults reach the caller as they are.
+func newTestEmulator(tb testing.TB) (*ossemu.Server, ossio.Client) {
 	tb.Helper()
 	srv, err := ossemu.New(ossemu.Options{Buckets: []string{"bkt"}})
 	if err != nil {
@@ -50,6 +51,14 @@ func newReaderEnv(tb testing.TB, cacheBytes, budgetBytes int64) *readerEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return srv, client
+}
+
+// newReaderEnv starts an emulator. The client makes one attempt per request,
+// so that injected faults reach the reader as they are.
+func newReaderEnv(tb testing.TB, cacheBytes, budgetBytes int64) *readerEnv {
+	tb.Helper()
+	srv, client := newTestEmulator(tb)
 	budget, err := cache.NewBudget(budgetBytes)
 	if err != nil {
 		tb.Fatal(err)
