@@ -130,6 +130,7 @@ type dirHandle struct {
 }
 
 var (
+	_ = (fusefs.FileFsyncdirer)((*dirHandle)(nil))
 	_ = (fusefs.FileReaddirenter)((*dirHandle)(nil))
 	_ = (fusefs.FileLookuper)((*dirHandle)(nil))
 	_ = (fusefs.FileSeekdirer)((*dirHandle)(nil))
@@ -149,6 +150,22 @@ func (h *dirHandle) load(ctx context.Context) (*dirListing, syscall.Errno) {
 		h.listing = h.node.withStagedChildren(l)
 	}
 	return h.listing, 0
+}
+
+// Fsyncdir (fsync and fdatasync of a directory descriptor, which editors
+// and databases make after a rename) returns once every entry change made
+// in the directory through this mount is in OSS: creates, removals and
+// renames are by the time they return, so what remains is the files in it
+// whose content is still staged, which it uploads.
+func (h *dirHandle) Fsyncdir(ctx context.Context, flags uint32) syscall.Errno {
+	ctx = uninterruptible(ctx)
+	dir := h.node.path()
+	for name, w := range h.node.fs.writers.childrenOf(dir) {
+		if err := w.flush(ctx, flushSync); err != nil {
+			return toErrno(h.node.fs.log, "fsync", childPath(dir, name), err)
+		}
+	}
+	return 0
 }
 
 // Readdirent returns ".", "..", then the children in name order.

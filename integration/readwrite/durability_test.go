@@ -140,3 +140,23 @@ func TestInvalidUTF8NameRefused(t *testing.T) {
 		t.Errorf("invalid names cost requests: %v", s)
 	}
 }
+
+// TestFsyncOfDirectory fsyncs a directory descriptor, as editors and
+// databases do after a rename: it succeeds, and by then a file of the
+// directory still being written (its descriptor open) is in the bucket.
+func TestFsyncOfDirectory(t *testing.T) {
+	e := newEnv(t)
+	must(t, "mkdir d", func() error { return os.Mkdir(e.path("d"), 0o755) })
+	var f *os.File
+	must(t, "create d/f", func() (err error) { f, err = os.Create(e.path("d", "f")); return err })
+	defer f.Close()
+	must(t, "write d/f", func() error { _, err := f.WriteString("journal entry\n"); return err })
+	var d *os.File
+	must(t, "open d", func() (err error) { d, err = os.Open(e.path("d")); return err })
+	defer d.Close()
+	must(t, "fsync d", d.Sync)
+	if got := e.body("d/f"); string(got) != "journal entry\n" {
+		t.Errorf("d/f in the bucket after fsync of d = %q", got)
+	}
+	must(t, "fdatasync d", func() error { return syscall.Fdatasync(int(d.Fd())) })
+}
