@@ -66,6 +66,11 @@ func TestFullCacheDir(t *testing.T) {
 		t.Errorf("dd did not report ENOSPC (No space left on device); it said: %s", dd.stderr.String())
 	}
 	d.wantOldOrAbsent("after dd", "full.bin", old)
+	// The spoiled stage of full.bin goes when dd's descriptor is released,
+	// a moment after its close returned: then cache_dir has room again.
+	if !waitFor(time.Minute, 20*time.Millisecond, func() bool { return usedBytes(t, cache) < 1<<20 }) {
+		t.Fatalf("cache_dir still holds %d bytes a minute after dd closed full.bin: its spoiled stage was not dropped", usedBytes(t, cache))
+	}
 
 	// A program that checks close: a write fails with ENOSPC, and close
 	// then must not return 0 for a file whose bytes are not all saved.
@@ -123,4 +128,14 @@ func (d *drill) wantOldOrAbsent(when, key string, old []byte) {
 		}
 		d.t.Errorf("%s: %s in the bucket is %s; want %s, never a truncated file", when, key, o, want)
 	}
+}
+
+// usedBytes is the space in use on the file system of dir.
+func usedBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	return int64(st.Blocks-st.Bfree) * st.Bsize
 }
